@@ -1,0 +1,463 @@
+/* report.c -- the raw report: one JSON file per process.
+ *
+ * Written with jsonw (no malloc, no stdio) into a temp file beside the target --
+ * O_CREAT|O_EXCL|O_NOFOLLOW, so a planted file or symlink is never followed or
+ * clobbered -- then renamed over it: readers see a whole report or none. Frames are
+ * module index + file offset of the call instruction (return address - 1), which is
+ * what addr2line and libdw take; the module table carries paths and build-ids.
+ * The format is documented in reports/raw-report.schema.json.
+ */
+#include "report.h"
+
+#include "checker.h"
+#include "engine/jsonw.h"
+#include "engine/modules.h"
+#include "engine/say.h"
+#include "engine/stackdepot.h"
+#include "nvmem/ops.h"
+#include "runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h> /* rename(2) only: no stdio streams here */
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SCHEMA "nvcheck-raw/1"
+
+int nvc_report_path(char *dst, size_t cap, const char *tmpl, pid_t pid)
+{
+    char pidstr[16];
+    size_t n = 0;
+    nv_format(pidstr, sizeof pidstr, "%d", (int)pid);
+    if (!tmpl || !*tmpl)
+        tmpl = "nvcheck.%p.json";
+    for (const char *s = tmpl; *s; s++) {
+        const char *piece = s;
+        size_t len = 1;
+        if (s[0] == '%' && s[1] == 'p')
+            piece = pidstr, len = strlen(pidstr), s++;
+        else if (s[0] == '%' && s[1] == '%')
+            s++;
+        if (n + len >= cap)
+            return -1;
+        memcpy(dst + n, piece, len);
+        n += len;
+    }
+    dst[n] = 0;
+    struct stat st;
+    if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode)) {
+        size_t k = nv_format(dst + n, cap - n, "/nvcheck.%s.json", pidstr);
+        if (n + k + 1 >= cap)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- pieces of the document ---- */
+
+static void w_frames(struct jw *w, const struct nve_modules *mods, uint32_t id)
+{
+    uint32_t n;
+    const uintptr_t *pcs = nve_stack_get(id, &n);
+    jw_arr(w);
+    for (uint32_t i = 0; i < n; i++) {
+        uintptr_t pc = pcs[i] - 1; /* inside the call instruction */
+        int m = nve_modules_find(mods, pc);
+        jw_obj(w);
+        if (m >= 0) {
+            jw_key(w, "module");
+            jw_u64(w, (uint64_t)m);
+            jw_key(w, "offset");
+            jw_hex(w, pc - mods->v[m].base);
+        } else {
+            jw_key(w, "address");
+            jw_hex(w, pc);
+        }
+        jw_end_obj(w);
+    }
+    jw_end_arr(w);
+}
+
+/* drained_elsewhere -- a thread other than t drained after t's last flush. */
+static uint32_t drained_elsewhere(uint32_t t)
+{
+    const struct nvc_thread_info *ti = nvc_thread_info(t);
+    uint32_t n = __atomic_load_n(&nvc.nthreads, __ATOMIC_RELAXED);
+    if (!ti)
+        return 0;
+    for (uint32_t u = 1; u <= n; u++) {
+        const struct nvc_thread_info *ui = nvc_thread_info(u);
+        if (u != t && ui && ui->last_drain > ti->last_flush)
+            return u;
+    }
+    return 0;
+}
+
+static const char *flag_problem(enum nvm_err e)
+{
+    switch (e) {
+    case NVM_E_FLAGS:
+        return "unknown flag bits";
+    case NVM_E_NO_DRAIN_ALONE:
+        return "NO_DRAIN without FLUSH";
+    case NVM_E_NO_DRAIN_NT:
+        return "NO_DRAIN together with NON_TEMPORAL";
+    default:
+        return NULL;
+    }
+}
+
+/* w_message -- one sentence saying what is wrong, for people. */
+static void w_message(struct jw *w, const struct nve_finding *f)
+{
+    const struct nve_occurrence *o = &f->first;
+    const char *routine =
+        o->key.routine < NVC_NROUTINES ? nvc_routine_names[o->key.routine] : "?";
+    enum nvm_err e = (enum nvm_err)o->key.detail;
+    jw_str_begin(w);
+    switch (o->key.kind) {
+    case NV_K_UNFLUSHED_WRITE:
+        jw_str_fmt(w, "%zu bytes written at %p were never flushed", o->size, (void *)o->addr);
+        jw_str_add(w, o->key.rel_role[0] == NVE_ROLE_TOKEN_FREED_AT ? " before the token was freed"
+                                                                     : " before exit");
+        break;
+    case NV_K_UNDRAINED_FLUSH:
+        jw_str_fmt(w, "%zu bytes at %p were flushed but not drained", o->size, (void *)o->addr);
+        if (o->key.thread == NVE_ANY_THREAD) {
+            jw_str_add(w, " by any of the threads that flushed them");
+        } else {
+            jw_str_fmt(w, " by the flushing thread T%u", o->key.thread);
+            uint32_t u = drained_elsewhere(o->key.thread);
+            if (u)
+                jw_str_fmt(w, "; T%u drained later, but a drain persists only the draining "
+                              "thread's flushes", u);
+        }
+        break;
+    case NV_K_INVALID_TOKEN:
+        jw_str_fmt(w, "%s: ", routine);
+        if (e == NVM_E_TOKEN_FREED)
+            jw_str_fmt(w, "token %p was already freed", (void *)o->addr);
+        else if (e == NVM_E_TOKEN_DEFAULT)
+            jw_str_add(w, "FLUSH_NV_MEMORY_DEFAULT_TOKEN is accepted only by the flush and drain "
+                          "routines");
+        else
+            jw_str_fmt(w, "%p is not a live token (never issued, or freed long ago)",
+                       (void *)o->addr);
+        break;
+    case NV_K_OUT_OF_REGION:
+        jw_str_fmt(w, "%s: %s", routine, o->what ? o->what : "range");
+        if (o->key.routine == NVC_FLUSH_RANGES)
+            jw_str_fmt(w, " (range %zu)", o->index);
+        jw_str_fmt(w, " [%p, +%zu) is not inside the token's region [%p, +%zu)", (void *)o->addr,
+                   o->size, (void *)o->key.region_base, o->region_size);
+        break;
+    case NV_K_INVALID_ARGUMENT:
+        jw_str_fmt(w, "%s: ", routine);
+        if (flag_problem(e))
+            jw_str_fmt(w, "Flags 0x%x: %s", o->flags, flag_problem(e));
+        else if (e == NVM_E_NULL)
+            jw_str_fmt(w, "%s is NULL with a size of %zu", o->what, o->size);
+        else if (e == NVM_E_WRAP)
+            jw_str_fmt(w, "%s %p + %zu wraps around the address space", o->what, (void *)o->addr,
+                       o->size);
+        else if (e == NVM_E_EMPTY)
+            jw_str_add(w, "Size is 0: a token needs a non-empty region");
+        else
+            jw_str_add(w, "invalid argument");
+        if (o->key.routine == NVC_FLUSH_RANGES && (e == NVM_E_NULL || e == NVM_E_WRAP))
+            jw_str_fmt(w, " (range %zu)", o->index);
+        break;
+    case NV_K_REDUNDANT_FLUSH:
+        jw_str_fmt(w, "%s: nothing in [%p, +%zu) was dirty", routine, (void *)o->addr, o->size);
+        break;
+    case NV_K_OVERWRITTEN_UNFLUSHED:
+        jw_str_fmt(w, "%s over %zu bytes at %p still dirty from an earlier write", routine, o->size,
+                   (void *)o->addr);
+        break;
+    case NV_K_LEAKED_TOKEN:
+        jw_str_fmt(w, "the token for [%p, +%zu) was never freed", (void *)o->addr, o->size);
+        break;
+    }
+    jw_str_end(w);
+}
+
+static int has_address(uint32_t kind)
+{
+    return kind != NV_K_INVALID_TOKEN;
+}
+
+struct ctx {
+    struct jw *w;
+    const struct nve_modules *mods;
+};
+
+static void w_finding(const struct nve_finding *f, void *arg)
+{
+    struct ctx *c = arg;
+    struct jw *w = c->w;
+    const struct nve_occurrence *o = &f->first;
+    const struct nv_kind_info *ki = &nv_kinds[o->key.kind];
+    jw_obj(w);
+    jw_key(w, "kind");
+    jw_str(w, ki->name);
+    jw_key(w, "severity");
+    jw_str(w, nv_severity_name(ki->severity));
+    jw_key(w, "message");
+    w_message(w, f);
+    jw_key(w, "address");
+    if (has_address(o->key.kind))
+        jw_hex(w, o->addr);
+    else
+        jw_null(w);
+    jw_key(w, "size");
+    if (has_address(o->key.kind) && o->size <= INT64_MAX)
+        jw_u64(w, o->size);
+    else
+        jw_null(w);
+    if (o->key.kind == NV_K_INVALID_TOKEN) {
+        jw_key(w, "token");
+        jw_hex(w, o->addr);
+    }
+    jw_key(w, "region");
+    if (o->key.has_region) {
+        jw_obj(w);
+        jw_key(w, "base");
+        jw_hex(w, o->key.region_base);
+        jw_key(w, "size");
+        jw_u64(w, o->region_size);
+        jw_key(w, "offset");
+        jw_i64(w, (int64_t)(o->addr - o->key.region_base));
+        jw_end_obj(w);
+    } else {
+        jw_null(w);
+    }
+    if (o->key.routine) {
+        jw_key(w, "routine");
+        jw_str(w, nvc_routine_names[o->key.routine]);
+    }
+    if (o->key.thread) {
+        jw_key(w, "thread");
+        jw_obj(w);
+        jw_key(w, "id");
+        if (o->key.thread == NVE_ANY_THREAD) {
+            jw_null(w);
+        } else {
+            const struct nvc_thread_info *ti = nvc_thread_info(o->key.thread);
+            jw_u64(w, o->key.thread);
+            jw_key(w, "tid");
+            jw_i64(w, ti ? ti->tid : 0);
+        }
+        jw_end_obj(w);
+    }
+    jw_key(w, "count");
+    jw_u64(w, f->count);
+    jw_key(w, "bytes");
+    jw_u64(w, f->bytes);
+    jw_key(w, "ranges");
+    jw_arr(w);
+    for (uint32_t i = 0; i < f->nranges && has_address(o->key.kind); i++) {
+        jw_obj(w);
+        jw_key(w, "address");
+        jw_hex(w, f->ranges[i].addr);
+        jw_key(w, "size");
+        jw_u64(w, f->ranges[i].size);
+        jw_end_obj(w);
+    }
+    jw_end_arr(w);
+    jw_key(w, "ranges_truncated");
+    jw_bool(w, f->count > f->nranges);
+    jw_key(w, "stack");
+    w_frames(w, c->mods, o->key.stack);
+    jw_key(w, "related");
+    jw_arr(w);
+    for (int i = 0; i < 2; i++) {
+        if (!o->key.rel_role[i])
+            continue;
+        jw_obj(w);
+        jw_key(w, "role");
+        jw_str(w, nve_role_name((enum nve_role)o->key.rel_role[i]));
+        jw_key(w, "stack");
+        w_frames(w, c->mods, o->key.rel_stack[i]);
+        jw_end_obj(w);
+    }
+    jw_end_arr(w);
+    jw_end_obj(w);
+}
+
+static void w_process(struct jw *w)
+{
+    char buf[8192];
+    jw_obj(w);
+    jw_key(w, "pid");
+    jw_i64(w, nvc.pid);
+    jw_key(w, "ppid");
+    jw_i64(w, getppid());
+    jw_key(w, "argv");
+    jw_arr(w);
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    for (ssize_t i = 0; n > 0 && i < n; i += (ssize_t)strlen(buf + i) + 1) {
+        buf[n] = 0;
+        jw_str(w, buf + i);
+    }
+    jw_end_arr(w);
+    jw_key(w, "start_time");
+    jw_i64(w, nvc.start_unix);
+    jw_end_obj(w);
+}
+
+static void w_options(struct jw *w)
+{
+    jw_obj(w);
+    jw_key(w, "stack_depth");
+    jw_u64(w, nvc.opt.stack_depth);
+    jw_key(w, "kinds");
+    jw_arr(w);
+    for (int k = 0; k < NV_NKINDS; k++)
+        if (nvc_kind_on(k))
+            jw_str(w, nv_kinds[k].name);
+    jw_end_arr(w);
+    jw_key(w, "drain");
+    jw_str(w, nvc.opt.drain ? "global" : "thread");
+    jw_key(w, "max_findings");
+    jw_u64(w, nvc.opt.max_findings);
+    jw_end_obj(w);
+}
+
+static void w_modules(struct jw *w, const struct nve_modules *mods)
+{
+    jw_arr(w);
+    for (uint32_t i = 0; i < mods->n; i++) {
+        jw_obj(w);
+        jw_key(w, "path");
+        jw_str(w, mods->v[i].path);
+        jw_key(w, "build_id");
+        jw_str(w, mods->v[i].build_id[0] ? mods->v[i].build_id : NULL);
+        jw_key(w, "base");
+        jw_hex(w, mods->v[i].base);
+        jw_end_obj(w);
+    }
+    jw_end_arr(w);
+}
+
+static void w_summary(struct jw *w, const struct nve_findings_totals *t)
+{
+    struct nve_stats st;
+    nve_stats(nvc.shadow, &st);
+    uint64_t dropped = 0;
+    jw_obj(w);
+    jw_key(w, "errors");
+    jw_u64(w, t->errors);
+    jw_key(w, "warnings");
+    jw_u64(w, t->warnings);
+    jw_key(w, "by_kind");
+    jw_obj(w);
+    for (int k = 0; k < NV_NKINDS; k++) {
+        dropped += t->dropped[k];
+        if (!t->findings[k] && !t->dropped[k])
+            continue;
+        jw_key(w, nv_kinds[k].name);
+        jw_obj(w);
+        jw_key(w, "findings");
+        jw_u64(w, t->findings[k]);
+        jw_key(w, "occurrences");
+        jw_u64(w, t->occurrences[k]);
+        jw_key(w, "bytes");
+        jw_u64(w, t->bytes[k]);
+        jw_key(w, "dropped");
+        jw_u64(w, t->dropped[k]);
+        jw_end_obj(w);
+    }
+    jw_end_obj(w);
+    jw_key(w, "truncated");
+    jw_bool(w, dropped > 0 || nve_stack_dropped() > 0);
+    jw_key(w, "dropped_occurrences");
+    jw_u64(w, dropped);
+    jw_key(w, "api_calls");
+    jw_u64(w, __atomic_load_n(&nvc.calls, __ATOMIC_RELAXED));
+    jw_key(w, "threads");
+    jw_u64(w, __atomic_load_n(&nvc.nthreads, __ATOMIC_RELAXED));
+    jw_key(w, "stacks");
+    jw_u64(w, nve_stack_count());
+    jw_key(w, "stacks_dropped");
+    jw_u64(w, nve_stack_dropped());
+    jw_key(w, "shadow_bytes");
+    jw_u64(w, st.bytes);
+    jw_key(w, "peak_shadow_bytes");
+    jw_u64(w, st.peak_bytes);
+    jw_end_obj(w);
+}
+
+static void w_report(struct jw *w, const struct nve_modules *mods,
+                     const struct nve_findings_totals *t)
+{
+    struct ctx c = {w, mods};
+    jw_obj(w);
+    jw_key(w, "schema");
+    jw_str(w, SCHEMA);
+    jw_key(w, "tool");
+    jw_obj(w);
+    jw_key(w, "name");
+    jw_str(w, "nvcheck");
+    jw_key(w, "version");
+    jw_str(w, PACKAGE_VERSION);
+    jw_end_obj(w);
+    jw_key(w, "process");
+    w_process(w);
+    jw_key(w, "options");
+    w_options(w);
+    jw_key(w, "modules");
+    w_modules(w, mods);
+    jw_key(w, "findings");
+    jw_arr(w);
+    nve_findings_each(nvc.findings, w_finding, &c);
+    jw_end_arr(w);
+    jw_key(w, "summary");
+    w_summary(w, t);
+    jw_end_obj(w);
+}
+
+/* ---- the file ---- */
+
+static struct jw writer; /* 16 KiB: too big for a signal handler's stack */
+
+void nvc_report_write(void)
+{
+    char path[4200], tmp[4300];
+    struct nv_arena arena = {0};
+    struct nve_modules mods;
+    struct nve_findings_totals t;
+    if (nvc_report_path(path, sizeof path, nvc.output, nvc.pid) < 0) {
+        nv_say("report path from NVCHECK_OUTPUT is too long; no report written");
+        return;
+    }
+    nve_findings_totals(nvc.findings, &t);
+    nv_format(tmp, sizeof tmp, "%s.tmp.%d", path, (int)nvc.pid);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        nv_say("cannot write report %s: %s", tmp, strerrordesc_np(errno));
+        return;
+    }
+    if (nve_modules_load(&mods, &arena) < 0)
+        mods.n = 0; /* frames fall back to absolute addresses */
+    jw_init(&writer, fd);
+    w_report(&writer, &mods, &t);
+    int err = jw_finish(&writer);
+    if (close(fd) < 0 && !err)
+        err = errno;
+    nv_arena_release(&arena);
+    if (!err && rename(tmp, path) < 0)
+        err = errno;
+    if (err) {
+        unlink(tmp);
+        nv_say("cannot write report %s: %s", path, strerrordesc_np(err));
+        return;
+    }
+    if (!nvc.opt.quiet && (t.errors || t.warnings))
+        nv_say("%u error%s, %u warning%s in pid %d; report: %s", t.errors, t.errors == 1 ? "" : "s",
+               t.warnings, t.warnings == 1 ? "" : "s", (int)nvc.pid, path);
+}

@@ -1,0 +1,262 @@
+/* runtime.c -- the interposer's life cycle: start, threads, fork, exit.
+ *
+ * Guard. A thread-local busy flag (initial-exec TLS: no allocation on first touch)
+ * is set while the checker runs on a thread. Any API call that arrives while it is
+ * set -- from a signal handler, from a malloc the unwinder triggered, from our own
+ * dlopen -- does the real work unchecked and returns. Nothing can recurse into the
+ * engine and nothing can deadlock on its locks.
+ *
+ * Start. The constructor starts the checker before main; an API call made earlier
+ * (another library's constructor) starts it on the spot. Another thread arriving
+ * while it starts waits for it, so no call is checked against half-made state.
+ *
+ * Exit. The destructor (which runs after the program's own destructors, since we
+ * were loaded first) turns the remaining state into findings and writes the report.
+ * A process that never called the API writes none.
+ *
+ * Fork. Every lock is taken before fork and released (or reset, in the child)
+ * after it. The child keeps the outstanding state it inherited -- those bytes are
+ * just as unflushed there -- but not the parent's findings, and reports under its
+ * own pid, only if it calls the API itself.
+ */
+#include "runtime.h"
+
+#include "engine/lock.h"
+#include "engine/say.h"
+#include "engine/stackdepot.h"
+#include "engine/unwind.h"
+#include "nvmem/token.h"
+#include "report.h"
+#include "sweep.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#define MAX_THREAD_IDS (1u << 20)
+
+struct nvc_runtime nvc;
+
+static __thread struct {
+    int busy;
+    struct nvc_thread *thr;
+} tls __attribute__((tls_model("initial-exec")));
+
+static nv_lock threads_lock; /* free list and thread arena */
+static struct nv_arena thread_arena;
+static struct nvc_thread *free_threads;
+static pthread_key_t thread_key;
+
+uint64_t nvc_now(void)
+{
+    return __rdtsc();
+}
+
+struct nvc_thread_info *nvc_thread_info(uint32_t id)
+{
+    return (id && id < MAX_THREAD_IDS && id <= nvc.nthreads) ? &nvc.threads[id] : NULL;
+}
+
+void nvc_fail(const char *what)
+{
+    int expected = NVC_READY;
+    if (__atomic_compare_exchange_n(&nvc.state, &expected, NVC_DISABLED, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_RELAXED))
+        nv_say("internal error: %s; checking disabled, the program continues", what);
+}
+
+static void *reserve(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* ---- threads ---- */
+
+static void thread_exit(void *p)
+{
+    struct nvc_thread *t = p;
+    /* Its undrained flushes stay FLUSHED under its id: no later thread may drain them. */
+    nv_lock_take(&threads_lock);
+    t->next_free = free_threads;
+    free_threads = t;
+    nv_lock_give(&threads_lock);
+    tls.thr = NULL;
+}
+
+static struct nvc_thread *thread_new(void)
+{
+    nv_lock_take(&threads_lock);
+    struct nvc_thread *t = free_threads;
+    if (t)
+        free_threads = t->next_free;
+    else
+        t = nv_arena_alloc(&thread_arena, sizeof *t);
+    nv_lock_give(&threads_lock);
+    if (!t)
+        return NULL;
+    memset(t, 0, sizeof *t);
+    uint32_t id = __atomic_add_fetch(&nvc.nthreads, 1, __ATOMIC_RELAXED);
+    if (id >= MAX_THREAD_IDS)
+        id = MAX_THREAD_IDS - 1; /* beyond a million threads, they share the last id */
+    t->e.id = id;
+    nvc.threads[id].tid = gettid();
+    pthread_setspecific(thread_key, t);
+    return t;
+}
+
+/* ---- the guard ---- */
+
+struct nvc_thread *nvc_enter(void)
+{
+    if (tls.busy)
+        return NULL;
+    int st = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE);
+    if (st != NVC_READY) {
+        if (st == NVC_OFF)
+            nvc_init();
+        while ((st = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE)) == NVC_STARTING)
+            sched_yield();
+        if (st != NVC_READY)
+            return NULL;
+    }
+    tls.busy = 1;
+    if (!tls.thr && !(tls.thr = thread_new())) {
+        tls.busy = 0;
+        return NULL;
+    }
+    __atomic_fetch_add(&nvc.calls, 1, __ATOMIC_RELAXED);
+    return tls.thr;
+}
+
+void nvc_leave(struct nvc_thread *t)
+{
+    (void)t;
+    tls.busy = 0;
+}
+
+uint32_t nvc_capture(struct nvc_thread *t, uintptr_t caller)
+{
+    uintptr_t pcs[NVE_MAX_FRAMES];
+    uint32_t n = nvu_capture(pcs, nvc.opt.stack_depth, caller);
+    uint64_t h = nve_stack_hash(pcs, n);
+    unsigned k = (unsigned)(h % NVC_STACK_CACHE);
+    if (t->cache_hash[k] == h && nve_stack_equal(t->cache_id[k], pcs, n))
+        return t->cache_id[k];
+    uint32_t id = nve_stack_put(pcs, n, h);
+    if (id) {
+        t->cache_hash[k] = h;
+        t->cache_id[k] = id;
+    }
+    return id;
+}
+
+/* ---- fork ---- */
+
+static int forking; /* this process's state was READY when fork began */
+
+static void before_fork(void)
+{
+    forking = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) == NVC_READY && !tls.busy;
+    if (!forking)
+        return;
+    tls.busy = 1;
+    nv_lock_take(&threads_lock);
+    nve_stack_lock_all();
+    nve_findings_lock(nvc.findings);
+    nve_shadow_lock_all(nvc.shadow);
+}
+
+static void after_fork_parent(void)
+{
+    if (!forking)
+        return;
+    nve_shadow_unlock_all(nvc.shadow);
+    nve_findings_unlock(nvc.findings);
+    nve_stack_unlock_all();
+    nv_lock_give(&threads_lock);
+    tls.busy = 0;
+}
+
+static void after_fork_child(void)
+{
+    nvm_token_reset_lock();
+    if (!forking)
+        return;
+    nve_shadow_reset_locks(nvc.shadow);
+    nve_findings_reset_lock(nvc.findings);
+    nve_stack_reset_locks();
+    nv_lock_reset(&threads_lock);
+    nve_findings_clear(nvc.findings);
+    nvc.pid = getpid();
+    nvc.calls = 0;
+    nvc.threads[tls.thr ? tls.thr->e.id : 0].tid = gettid();
+    tls.busy = 0;
+}
+
+/* ---- start and exit ---- */
+
+void nvc_init(void)
+{
+    int expected = NVC_OFF;
+    if (!__atomic_compare_exchange_n(&nvc.state, &expected, NVC_STARTING, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED))
+        return;
+    tls.busy = 1;
+    char err[512], why[256];
+    nvc_options_defaults(&nvc.opt);
+    nvc_options_parse(&nvc.opt, getenv("NVCHECK_OPTIONS"), err, sizeof err);
+    if (err[0])
+        nv_say("NVCHECK_OPTIONS: %s", err);
+    const char *out = getenv("NVCHECK_OUTPUT");
+    if (out && strlen(out) < sizeof nvc.output)
+        strcpy(nvc.output, out);
+    else if (out)
+        nv_say("NVCHECK_OUTPUT is longer than %zu bytes; using the default", sizeof nvc.output - 1);
+    nvc.pid = getpid();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    nvc.start_unix = ts.tv_sec;
+    nvc.shadow = nve_shadow_new(nvc.opt.drain);
+    nvc.findings = nve_findings_new(nvc.opt.max_findings);
+    nvc.tok_created = reserve(NVM_MAX_TOKENS * sizeof(uint32_t));
+    nvc.tok_freed = reserve(NVM_MAX_TOKENS * sizeof(uint32_t));
+    nvc.threads = reserve(MAX_THREAD_IDS * sizeof(struct nvc_thread_info));
+    int ok = nvc.shadow && nvc.findings && nvc.tok_created && nvc.tok_freed && nvc.threads &&
+             pthread_key_create(&thread_key, thread_exit) == 0 &&
+             pthread_atfork(before_fork, after_fork_parent, after_fork_child) == 0;
+    if (ok && nvu_init(why, sizeof why) < 0)
+        nv_say("%s", why);
+    tls.busy = 0;
+    __atomic_store_n(&nvc.state, ok ? NVC_READY : NVC_DISABLED, __ATOMIC_RELEASE);
+    if (!ok)
+        nv_say("cannot set up the checker (out of memory); checking disabled");
+}
+
+void nvc_fini(void)
+{
+    int expected = NVC_READY;
+    if (!__atomic_compare_exchange_n(&nvc.state, &expected, NVC_DONE, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED))
+        return;
+    tls.busy = 1;
+    if (__atomic_load_n(&nvc.calls, __ATOMIC_RELAXED) == 0)
+        return;
+    nvc_sweep_exit();
+    nvc_report_write();
+}
+
+__attribute__((constructor)) static void nvcheck_start(void)
+{
+    nvc_init();
+}
+
+__attribute__((destructor)) static void nvcheck_stop(void)
+{
+    nvc_fini();
+}

@@ -1,0 +1,73 @@
+/* runtime.h -- the interposer's global state: life cycle, guard, threads, stacks. */
+#ifndef NVC_RUNTIME_H
+#define NVC_RUNTIME_H
+
+#include "engine/findings.h"
+#include "engine/options.h"
+#include "engine/shadow.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define NVC_STACK_CACHE 64
+
+/* A thread using the API. Recycled when the thread exits (with a fresh id). */
+struct nvc_thread {
+    struct nve_thread e;
+    uint64_t cache_hash[NVC_STACK_CACHE]; /* its recent stacks: hash -> id */
+    uint32_t cache_id[NVC_STACK_CACHE];
+    struct nvc_thread *next_free;
+};
+
+/* What the report says about a thread id, kept after the thread is gone. */
+struct nvc_thread_info {
+    pid_t tid;
+    uint64_t last_flush; /* TSC of its last flush that left lines FLUSHED */
+    uint64_t last_drain; /* TSC of its last drain */
+};
+
+enum nvc_state { NVC_OFF, NVC_STARTING, NVC_READY, NVC_DONE, NVC_DISABLED };
+
+struct nvc_runtime {
+    int state; /* enum nvc_state, atomic */
+    struct nvc_options opt;
+    struct nve_shadow *shadow;
+    struct nve_findings *findings;
+    uint32_t *tok_created; /* per token slot: stack ids (NORESERVE arrays) */
+    uint32_t *tok_freed;
+    struct nvc_thread_info *threads; /* by thread id */
+    uint32_t nthreads;               /* ids handed out, atomic */
+    uint64_t calls;                  /* checked API calls, atomic */
+    pid_t pid;
+    int64_t start_unix;
+    char output[4096]; /* NVCHECK_OUTPUT, or empty for the default */
+};
+
+extern struct nvc_runtime nvc;
+
+/* nvc_enter -- the calling thread may check this call: returns its context and
+ * marks it busy. NULL when the call must run unchecked: we are already inside the
+ * checker on this thread (a signal handler, a malloc hook), or checking is off. */
+struct nvc_thread *nvc_enter(void);
+void nvc_leave(struct nvc_thread *t);
+
+/* nvc_capture -- the program's stack at this call, as a depot id (0: not stored). */
+uint32_t nvc_capture(struct nvc_thread *t, uintptr_t caller);
+
+/* nvc_kind_on -- kind k is being recorded. */
+static inline int nvc_kind_on(int k)
+{
+    return (nvc.opt.kinds >> k) & 1;
+}
+
+struct nvc_thread_info *nvc_thread_info(uint32_t id);
+uint64_t nvc_now(void);
+
+/* nvc_fail -- something inside the checker broke: say so once, stop checking, let
+ * the program run on. */
+void nvc_fail(const char *what);
+
+void nvc_init(void);
+void nvc_fini(void);
+
+#endif

@@ -1,0 +1,23 @@
+/* chunkmap.h -- chunk number -> its outstanding runs: an open-addressing hash table. */
+#ifndef NVE_CHUNKMAP_H
+#define NVE_CHUNKMAP_H
+
+#include "segs.h"
+
+/* Linear probing, backward-shift deletion (no tombstones), grown at 3/4 full. Chunks
+ * live inline in the table, so a pointer to one is good only until the next insert
+ * or remove. */
+struct nve_chunkmap {
+    struct nve_chunk *slot;
+    uint32_t mask;  /* size - 1; size is a power of two (or 0: no table yet) */
+    uint32_t count; /* written under the owner's lock, read racily (atomic) for hints */
+};
+
+struct nve_chunk *cmap_find(const struct nve_chunkmap *m, uintptr_t key);
+/* cmap_insert -- the chunk for key, created empty if absent; NULL when out of memory. */
+struct nve_chunk *cmap_insert(struct nve_chunkmap *m, struct nv_arena *a, uintptr_t key);
+/* cmap_remove -- drop an (already released) chunk; the slot may then hold another. */
+void cmap_remove(struct nve_chunkmap *m, struct nve_chunk *c);
+void cmap_release(struct nve_chunkmap *m, struct nv_arena *a);
+
+#endif

@@ -1,0 +1,152 @@
+/* findings.c -- the findings of one process, merged by kind and call stack.
+ *
+ * One million unflushed writes from one loop are one finding with count 1000000 and
+ * their byte total, not a million report entries. Entries come from the findings
+ * arena (never malloc: findings are added from inside API calls) and are indexed by
+ * uthash on the whole key. The number of distinct findings is capped; occurrences
+ * past the cap are counted per kind so the report can say what it left out.
+ */
+#include "findings.h"
+
+#include "arena.h"
+#include "lock.h"
+
+#include <string.h>
+
+/* uthash allocates through these; `arena_` is a local of the calling function. */
+#define uthash_malloc(sz) nv_arena_alloc(arena_, sz)
+#define uthash_free(ptr, sz) nv_arena_free(arena_, ptr, sz)
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(obj) (oom_ = 1)
+#include <uthash.h>
+
+struct entry {
+    UT_hash_handle hh;
+    struct nve_finding f;
+};
+
+struct nve_findings {
+    nv_lock lock;
+    struct nv_arena arena;
+    struct entry *head;
+    uint32_t n, max;
+    uint64_t dropped[NV_NKINDS];
+};
+
+const char *nve_role_name(enum nve_role r)
+{
+    switch (r) {
+    case NVE_ROLE_FLUSHED_AT:
+        return "flushed-at";
+    case NVE_ROLE_TOKEN_FREED_AT:
+        return "token-freed-at";
+    case NVE_ROLE_TOKEN_CREATED_AT:
+        return "token-created-at";
+    case NVE_ROLE_PREVIOUS_WRITE:
+        return "previous-write";
+    default:
+        return "none";
+    }
+}
+
+struct nve_findings *nve_findings_new(uint32_t max_findings)
+{
+    struct nve_findings *fs = nv_map(sizeof *fs);
+    if (fs)
+        fs->max = max_findings;
+    return fs;
+}
+
+void nve_findings_delete(struct nve_findings *fs)
+{
+    if (!fs)
+        return;
+    nve_findings_clear(fs);
+    nv_unmap(fs, sizeof *fs);
+}
+
+static void merge(struct nve_finding *f, const struct nve_occurrence *o)
+{
+    f->count++;
+    f->bytes += o->size;
+    if (f->nranges < NVE_RANGES) {
+        f->ranges[f->nranges].addr = o->addr;
+        f->ranges[f->nranges].size = o->size;
+        f->nranges++;
+    }
+}
+
+void nve_findings_add(struct nve_findings *fs, const struct nve_occurrence *o)
+{
+    struct nv_arena *arena_ = &fs->arena;
+    int oom_ = 0;
+    struct entry *e;
+    nv_lock_take(&fs->lock);
+    HASH_FIND(hh, fs->head, &o->key, sizeof o->key, e);
+    if (!e && fs->n < fs->max && (e = nv_arena_calloc(arena_, sizeof *e)) != NULL) {
+        e->f.first = *o;
+        HASH_ADD(hh, fs->head, f.first.key, sizeof o->key, e);
+        if (oom_) {
+            nv_arena_free(arena_, e, sizeof *e);
+            e = NULL;
+        } else {
+            fs->n++;
+        }
+    }
+    if (e)
+        merge(&e->f, o);
+    else if (o->key.kind < NV_NKINDS)
+        fs->dropped[o->key.kind]++;
+    nv_lock_give(&fs->lock);
+}
+
+void nve_findings_each(struct nve_findings *fs, void (*fn)(const struct nve_finding *, void *),
+                       void *arg)
+{
+    for (struct entry *e = fs->head; e; e = e->hh.next)
+        fn(&e->f, arg);
+}
+
+void nve_findings_totals(struct nve_findings *fs, struct nve_findings_totals *t)
+{
+    memset(t, 0, sizeof *t);
+    nv_lock_take(&fs->lock);
+    for (struct entry *e = fs->head; e; e = e->hh.next) {
+        uint32_t k = e->f.first.key.kind;
+        t->findings[k]++;
+        t->occurrences[k] += e->f.count;
+        t->bytes[k] += e->f.bytes;
+        if (nv_kinds[k].severity == NV_SEV_ERROR)
+            t->errors++;
+        else
+            t->warnings++;
+    }
+    memcpy(t->dropped, fs->dropped, sizeof t->dropped);
+    nv_lock_give(&fs->lock);
+}
+
+void nve_findings_clear(struct nve_findings *fs)
+{
+    struct nv_arena *arena_ = &fs->arena;
+    nv_lock_take(&fs->lock);
+    HASH_CLEAR(hh, fs->head); /* frees the bucket table, which may be a big block */
+    nv_arena_release(arena_);
+    fs->n = 0;
+    memset(fs->dropped, 0, sizeof fs->dropped);
+    nv_lock_give(&fs->lock);
+}
+
+void nve_findings_lock(struct nve_findings *fs)
+{
+    nv_lock_take(&fs->lock);
+}
+
+void nve_findings_unlock(struct nve_findings *fs)
+{
+    nv_lock_give(&fs->lock);
+}
+
+void nve_findings_reset_lock(struct nve_findings *fs)
+{
+    nv_lock_reset(&fs->lock);
+}

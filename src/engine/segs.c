@@ -1,0 +1,175 @@
+/* segs.c -- the outstanding byte ranges of one chunk, as a sorted array of runs.
+ *
+ * Every operation first splits the runs that straddle its boundaries, so that each
+ * run is then wholly inside or wholly outside the range, changes the inside ones,
+ * and merges equal neighbours again. Arrays grow by doubling from the shard's arena;
+ * most chunks hold one or two runs.
+ */
+#include "segs.h"
+
+#include <string.h>
+
+static int same(const struct nve_seg *a, const struct nve_seg *b)
+{
+    return a->wstack == b->wstack && a->fstack == b->fstack && a->flusher == b->flusher;
+}
+
+/* reserve -- room for `extra` more runs. */
+static int reserve(struct nv_arena *a, struct nve_chunk *c, uint32_t extra)
+{
+    if (c->n + extra <= c->cap)
+        return 0;
+    uint32_t cap = c->cap ? c->cap : 2;
+    while (cap < c->n + extra)
+        cap *= 2;
+    struct nve_seg *s = nv_arena_alloc(a, cap * sizeof *s);
+    if (!s)
+        return -1;
+    if (c->n)
+        memcpy(s, c->seg, c->n * sizeof *s);
+    nv_arena_free(a, c->seg, c->cap * sizeof *s);
+    c->seg = s;
+    c->cap = cap;
+    return 0;
+}
+
+/* find -- index of the first run ending after off. */
+static uint32_t find(const struct nve_chunk *c, unsigned off)
+{
+    uint32_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (c->seg[mid].hi <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* split_at -- cut the run containing off (strictly inside) in two; needs 1 spare. */
+static void split_at(struct nve_chunk *c, unsigned off)
+{
+    uint32_t i = find(c, off);
+    if (i == c->n || c->seg[i].lo >= off)
+        return;
+    memmove(&c->seg[i + 1], &c->seg[i], (c->n - i) * sizeof *c->seg);
+    c->n++;
+    c->seg[i].hi = (uint16_t)off;
+    c->seg[i + 1].lo = (uint16_t)off;
+}
+
+/* replace -- runs [i, j) become the nv runs in v. */
+static void replace(struct nve_chunk *c, uint32_t i, uint32_t j, const struct nve_seg *v,
+                    uint32_t nv)
+{
+    memmove(&c->seg[i + nv], &c->seg[j], (c->n - j) * sizeof *c->seg);
+    if (nv)
+        memcpy(&c->seg[i], v, nv * sizeof *v);
+    c->n = c->n - (j - i) + nv;
+}
+
+/* merge_range -- join equal touching neighbours among runs [i-1, j]. */
+static void merge_range(struct nve_chunk *c, uint32_t i, uint32_t j)
+{
+    uint32_t k = i ? i : 1;
+    while (k < c->n && k <= j) {
+        struct nve_seg *p = &c->seg[k - 1], *q = &c->seg[k];
+        if (p->hi == q->lo && same(p, q)) {
+            p->hi = q->hi;
+            replace(c, k, k + 1, NULL, 0);
+            j--;
+        } else {
+            k++;
+        }
+    }
+}
+
+/* span -- split at lo and hi; the runs inside [lo, hi) are then [*i, *j). */
+static void span(struct nve_chunk *c, unsigned lo, unsigned hi, uint32_t *i, uint32_t *j)
+{
+    split_at(c, lo);
+    split_at(c, hi);
+    *i = find(c, lo);
+    *j = *i;
+    while (*j < c->n && c->seg[*j].lo < hi)
+        (*j)++;
+}
+
+int seg_find_dirty(const struct nve_chunk *c, unsigned lo, unsigned hi, uintptr_t base,
+                   struct nve_over *over)
+{
+    for (uint32_t k = find(c, lo); k < c->n && c->seg[k].lo < hi; k++) {
+        const struct nve_seg *s = &c->seg[k];
+        if (s->flusher != 0)
+            continue;
+        unsigned a = s->lo > lo ? s->lo : lo, b = s->hi < hi ? s->hi : hi;
+        over->addr = base + a;
+        over->len = b - a;
+        over->wstack = s->wstack;
+        return 1;
+    }
+    return 0;
+}
+
+int seg_set(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi,
+            const struct nve_seg *v)
+{
+    if (reserve(a, c, 3) < 0)
+        return -1;
+    uint32_t i, j;
+    span(c, lo, hi, &i, &j);
+    if (!v) {
+        replace(c, i, j, NULL, 0); /* leaves a gap: nothing to merge */
+        return 0;
+    }
+    struct nve_seg s = *v;
+    s.lo = (uint16_t)lo;
+    s.hi = (uint16_t)hi;
+    replace(c, i, j, &s, 1);
+    merge_range(c, i, i + 1);
+    return 0;
+}
+
+int seg_flush(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi, uint32_t t,
+              uint32_t fstack, int drain, int *had_dirty)
+{
+    if (reserve(a, c, 2) < 0)
+        return -1;
+    uint32_t i, j;
+    span(c, lo, hi, &i, &j);
+    for (uint32_t k = i; k < j; k++) {
+        struct nve_seg *s = &c->seg[k];
+        if (s->flusher == 0)
+            *had_dirty = 1;
+        if (!drain) {
+            s->flusher = (s->flusher == 0 || s->flusher == t) ? t : NVE_ANY_THREAD;
+            s->fstack = fstack;
+        }
+    }
+    if (drain) {
+        replace(c, i, j, NULL, 0);
+        return 0;
+    }
+    merge_range(c, i, j);
+    return j > i;
+}
+
+void seg_drain(struct nve_chunk *c, uint32_t t, int all)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        uint32_t f = c->seg[i].flusher;
+        if (f && (all || f == t || f == NVE_ANY_THREAD))
+            continue;
+        c->seg[k++] = c->seg[i];
+    }
+    c->n = k;
+}
+
+void seg_release(struct nv_arena *a, struct nve_chunk *c)
+{
+    nv_arena_free(a, c->seg, c->cap * sizeof *c->seg);
+    c->seg = NULL;
+    c->n = c->cap = 0;
+}

@@ -1,0 +1,61 @@
+/* segs.h -- the outstanding byte ranges of one 4 KiB chunk of NV memory. */
+#ifndef NVE_SEGS_H
+#define NVE_SEGS_H
+
+#include "arena.h"
+
+#include <stdint.h>
+
+#define NVE_CHUNK_SHIFT 12
+#define NVE_CHUNK (1u << NVE_CHUNK_SHIFT)
+#define NVE_LINE 64u
+#define NVE_ANY_THREAD UINT32_MAX /* flushed by several threads: any of their drains */
+
+/* One run of bytes [lo, hi) in the same state, written by the same call. flusher == 0
+ * means DIRTY; otherwise FLUSHED by that thread (not yet drained). CLEAN bytes have
+ * no segment. 16 bytes. */
+struct nve_seg {
+    uint16_t lo, hi;
+    uint32_t wstack;  /* stack id of the write that last dirtied these bytes */
+    uint32_t fstack;  /* stack id of the flush (FLUSHED only) */
+    uint32_t flusher; /* thread id, NVE_ANY_THREAD, or 0 = DIRTY */
+};
+
+/* A chunk's segments, sorted by lo, never overlapping. */
+struct nve_chunk {
+    uintptr_t key; /* chunk number + 1; 0 marks an empty hash slot */
+    struct nve_seg *seg;
+    uint32_t n, cap;
+};
+
+/* The first DIRTY run a write landed on (for overwritten-unflushed). */
+struct nve_over {
+    uintptr_t addr;
+    uint32_t len;
+    uint32_t wstack;
+};
+
+/* seg_set -- bytes [lo, hi) become *v (v == NULL: CLEAN). -1 when out of memory
+ * (chunk unchanged). */
+int seg_set(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi,
+            const struct nve_seg *v);
+
+/* seg_find_dirty -- fill *over with the first DIRTY run overlapping [lo, hi) (clipped;
+ * base is the chunk's address); 1 if there was one. */
+int seg_find_dirty(const struct nve_chunk *c, unsigned lo, unsigned hi, uintptr_t base,
+                   struct nve_over *over);
+
+/* seg_flush -- the lines [lo, hi) (line-aligned) are written back by thread t.
+ * drain: and then drained by t, so they become CLEAN. Sets *had_dirty when a DIRTY
+ * byte was there; returns 1 when something is left FLUSHED, 0 if not, -1 on OOM. */
+int seg_flush(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi, uint32_t t,
+              uint32_t fstack, int drain, int *had_dirty);
+
+/* seg_drain -- thread t drains: its FLUSHED runs (and shared ones) become CLEAN;
+ * all: every FLUSHED run does (global drain). */
+void seg_drain(struct nve_chunk *c, uint32_t t, int all);
+
+/* seg_release -- free the array (the chunk is going away). */
+void seg_release(struct nv_arena *a, struct nve_chunk *c);
+
+#endif
