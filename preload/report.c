@@ -148,7 +148,7 @@ static void w_message(struct jw *w, const struct nve_finding *f)
         break;
     case NV_K_OUT_OF_REGION:
         jw_str_fmt(w, "%s: %s", routine, o->what ? o->what : "range");
-        if (o->key.routine == NVC_FLUSH_RANGES)
+        if (o->what && strstr(o->what, "[]"))
             jw_str_fmt(w, " (range %zu)", o->index);
         jw_str_fmt(w, " [%p, +%zu) is not inside the token's region [%p, +%zu)", (void *)o->addr,
                    o->size, (void *)o->key.region_base, o->region_size);
@@ -160,13 +160,13 @@ static void w_message(struct jw *w, const struct nve_finding *f)
         else if (e == NVM_E_NULL)
             jw_str_fmt(w, "%s is NULL with a size of %zu", o->what, o->size);
         else if (e == NVM_E_WRAP)
-            jw_str_fmt(w, "%s %p + %zu wraps around the address space", o->what, (void *)o->addr,
-                       o->size);
+            jw_str_fmt(w, "%s %p + 0x%zx wraps around the address space", o->what,
+                       (void *)o->addr, o->size);
         else if (e == NVM_E_EMPTY)
             jw_str_add(w, "Size is 0: a token needs a non-empty region");
         else
             jw_str_add(w, "invalid argument");
-        if (o->key.routine == NVC_FLUSH_RANGES && (e == NVM_E_NULL || e == NVM_E_WRAP))
+        if (o->what && strstr(o->what, "[]")) /* an element of NvRanges */
             jw_str_fmt(w, " (range %zu)", o->index);
         break;
     case NV_K_REDUNDANT_FLUSH:
@@ -181,6 +181,16 @@ static void w_message(struct jw *w, const struct nve_finding *f)
         break;
     }
     jw_str_end(w);
+}
+
+/* w_size -- a byte count; null when it cannot be one (a bogus size argument beyond
+ * 2^63 that JSON readers would reject as an integer; the message still shows it). */
+static void w_size(struct jw *w, uint64_t v)
+{
+    if (v <= INT64_MAX)
+        jw_u64(w, v);
+    else
+        jw_null(w);
 }
 
 static int has_address(uint32_t kind)
@@ -212,8 +222,8 @@ static void w_finding(const struct nve_finding *f, void *arg)
     else
         jw_null(w);
     jw_key(w, "size");
-    if (has_address(o->key.kind) && o->size <= INT64_MAX)
-        jw_u64(w, o->size);
+    if (has_address(o->key.kind))
+        w_size(w, o->size);
     else
         jw_null(w);
     if (o->key.kind == NV_K_INVALID_TOKEN) {
@@ -226,7 +236,7 @@ static void w_finding(const struct nve_finding *f, void *arg)
         jw_key(w, "base");
         jw_hex(w, o->key.region_base);
         jw_key(w, "size");
-        jw_u64(w, o->region_size);
+        w_size(w, o->region_size);
         jw_key(w, "offset");
         jw_i64(w, (int64_t)(o->addr - o->key.region_base));
         jw_end_obj(w);
@@ -254,7 +264,7 @@ static void w_finding(const struct nve_finding *f, void *arg)
     jw_key(w, "count");
     jw_u64(w, f->count);
     jw_key(w, "bytes");
-    jw_u64(w, f->bytes);
+    w_size(w, f->bytes);
     jw_key(w, "ranges");
     jw_arr(w);
     for (uint32_t i = 0; i < f->nranges && has_address(o->key.kind); i++) {
@@ -262,7 +272,7 @@ static void w_finding(const struct nve_finding *f, void *arg)
         jw_key(w, "address");
         jw_hex(w, f->ranges[i].addr);
         jw_key(w, "size");
-        jw_u64(w, f->ranges[i].size);
+        w_size(w, f->ranges[i].size);
         jw_end_obj(w);
     }
     jw_end_arr(w);

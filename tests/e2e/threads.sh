@@ -1,0 +1,16 @@
+#!/bin/sh
+# threads.sh -- drains are per thread (SFENCE semantics), or global on request.
+. "$top_srcdir/tests/e2e/lib.sh"
+
+run other-thread-drain
+expect undrained-flush +256 64 256 thread-write flushed-at=thread-flush
+expect_count 1
+grep -q '"message":"64 bytes at 0x[0-9a-f]* were flushed but not drained by the flushing thread T2; T1 drained later' $REPORTS
+ok $? "the message says the main thread's drain came later and did not count"
+grep -q '"thread":{"id":2,"tid":[0-9]*}' $REPORTS
+ok $? "the finding names the flushing thread"
+
+run other-thread-drain NVCHECK_OPTIONS=drain=global
+expect_count 0
+
+done_testing
