@@ -23,6 +23,8 @@ void nvm_copy_nt(void *dst, const void *src, size_t len)
 {
     char *d = dst;
     const char *s = src;
+    if (len == 0) /* pointers may be anything, even NULL: touch nothing */
+        return;
     if (len < NT_MIN || overlaps(d, s, len)) {
         memmove(d, s, len);
         nvm_flush(d, len);
@@ -49,6 +51,8 @@ void nvm_copy_nt(void *dst, const void *src, size_t len)
 void nvm_fill_nt(void *dst, int value, size_t len)
 {
     char *d = dst;
+    if (len == 0)
+        return;
     if (len < NT_MIN) {
         memset(d, value, len);
         nvm_flush(d, len);

@@ -13,12 +13,17 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Counts lines rather than comparing pointers, so a range ending at the very top of
+ * the address space cannot wrap the cursor; len 0 flushes nothing (not even the line
+ * holding addr, which need not be mapped). */
 #define FLUSH_LOOP(name, insn)                                                     \
     static void name(const void *addr, size_t len)                                 \
     {                                                                              \
+        if (len == 0)                                                              \
+            return;                                                                \
         uintptr_t p = (uintptr_t)addr & ~(uintptr_t)(NVM_LINE - 1);                \
-        uintptr_t end = (uintptr_t)addr + len;                                     \
-        for (; p < end; p += NVM_LINE)                                             \
+        uintptr_t n = (((uintptr_t)addr + len - 1) - p) / NVM_LINE + 1;            \
+        for (; n--; p += NVM_LINE)                                                 \
             __asm__ __volatile__(insn " %0" : "+m"(*(volatile char *)p));          \
     }
 

@@ -115,8 +115,10 @@ enum nvm_tok_status nvm_token_lookup(const void *handle, struct nvm_tok *out)
         return (st >> 1) == gen ? NVM_TOK_FREED : NVM_TOK_UNKNOWN;
     out->base = __atomic_load_n(&s->base, __ATOMIC_RELAXED);
     out->size = __atomic_load_n(&s->size, __ATOMIC_RELAXED);
-    /* A concurrent free+reuse between the loads would change state: re-check. */
-    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != st)
+    /* A concurrent free+reuse between the loads would change state: re-check (the
+     * fence keeps the loads above from moving below it -- a seqlock read). */
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&s->state, __ATOMIC_RELAXED) != st)
         return NVM_TOK_FREED;
     return NVM_TOK_LIVE;
 }
