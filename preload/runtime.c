@@ -30,6 +30,7 @@
 #include "sweep.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -49,7 +50,16 @@ static __thread struct {
 static nv_lock threads_lock; /* free list and thread arena */
 static struct nv_arena thread_arena;
 static struct nvc_thread *free_threads;
+static struct nvc_thread *all_threads; /* atomic list head */
 static pthread_key_t thread_key;
+
+uint64_t nvc_calls(void)
+{
+    uint64_t n = 0;
+    for (struct nvc_thread *t = __atomic_load_n(&all_threads, __ATOMIC_ACQUIRE); t; t = t->all_next)
+        n += t->calls;
+    return n;
+}
 
 uint64_t nvc_now(void)
 {
@@ -93,14 +103,17 @@ static struct nvc_thread *thread_new(void)
 {
     nv_lock_take(&threads_lock);
     struct nvc_thread *t = free_threads;
-    if (t)
+    if (t) {
         free_threads = t->next_free;
-    else
-        t = nv_arena_alloc(&thread_arena, sizeof *t);
+    } else if ((t = nv_arena_calloc(&thread_arena, sizeof *t)) != NULL) {
+        t->all_next = all_threads;
+        __atomic_store_n(&all_threads, t, __ATOMIC_RELEASE);
+    }
     nv_lock_give(&threads_lock);
     if (!t)
         return NULL;
-    memset(t, 0, sizeof *t);
+    /* Fresh state, but calls and the list link survive recycling. */
+    memset(&t->e, 0, sizeof *t - offsetof(struct nvc_thread, e));
     uint32_t id = __atomic_add_fetch(&nvc.nthreads, 1, __ATOMIC_RELAXED);
     if (id >= MAX_THREAD_IDS)
         id = MAX_THREAD_IDS - 1; /* beyond a million threads, they share the last id */
@@ -130,7 +143,9 @@ struct nvc_thread *nvc_enter(void)
         tls.busy = 0;
         return NULL;
     }
-    __atomic_fetch_add(&nvc.calls, 1, __ATOMIC_RELAXED);
+    tls.thr->calls++;
+    if (!__atomic_load_n(&nvc.used, __ATOMIC_RELAXED))
+        __atomic_store_n(&nvc.used, 1, __ATOMIC_RELAXED);
     return tls.thr;
 }
 
@@ -194,7 +209,9 @@ static void after_fork_child(void)
     nv_lock_reset(&threads_lock);
     nve_findings_clear(nvc.findings);
     nvc.pid = getpid();
-    nvc.calls = 0;
+    nvc.used = 0;
+    for (struct nvc_thread *t = all_threads; t; t = t->all_next)
+        t->calls = 0;
     nvc.threads[tls.thr ? tls.thr->e.id : 0].tid = gettid();
     tls.busy = 0;
 }
@@ -245,7 +262,7 @@ void nvc_fini(void)
                                      __ATOMIC_RELAXED))
         return;
     tls.busy = 1;
-    if (__atomic_load_n(&nvc.calls, __ATOMIC_RELAXED) == 0)
+    if (!__atomic_load_n(&nvc.used, __ATOMIC_RELAXED))
         return;
     nvc_sweep_exit();
     nvc_report_write();

@@ -13,6 +13,8 @@
 
 /* A thread using the API. Recycled when the thread exits (with a fresh id). */
 struct nvc_thread {
+    uint64_t calls;                /* checked API calls; kept across recycling */
+    struct nvc_thread *all_next;   /* every context ever made, for the totals */
     struct nve_thread e;
     uint64_t cache_hash[NVC_STACK_CACHE]; /* its recent stacks: hash -> id */
     uint32_t cache_id[NVC_STACK_CACHE];
@@ -37,7 +39,7 @@ struct nvc_runtime {
     uint32_t *tok_freed;
     struct nvc_thread_info *threads; /* by thread id */
     uint32_t nthreads;               /* ids handed out, atomic */
-    uint64_t calls;                  /* checked API calls, atomic */
+    int used;                        /* the API was called (atomic; no RMW on the hot path) */
     pid_t pid;
     int64_t start_unix;
     char output[4096]; /* NVCHECK_OUTPUT, or empty for the default */
@@ -62,6 +64,8 @@ static inline int nvc_kind_on(int k)
 
 struct nvc_thread_info *nvc_thread_info(uint32_t id);
 uint64_t nvc_now(void);
+/* nvc_calls -- checked API calls so far, all threads. */
+uint64_t nvc_calls(void);
 
 /* nvc_fail -- something inside the checker broke: say so once, stop checking, let
  * the program run on. */

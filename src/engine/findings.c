@@ -81,6 +81,8 @@ void nve_findings_add(struct nve_findings *fs, const struct nve_occurrence *o)
     struct nv_arena *arena_ = &fs->arena;
     int oom_ = 0;
     struct entry *e;
+    if (o->key.kind >= NV_NKINDS)
+        return; /* no such kind: totals and reports index their tables by kind */
     nv_lock_take(&fs->lock);
     HASH_FIND(hh, fs->head, &o->key, sizeof o->key, e);
     if (!e && fs->n < fs->max && (e = nv_arena_calloc(arena_, sizeof *e)) != NULL) {

@@ -115,6 +115,13 @@ static int walk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create, v
     uintptr_t last = (hi - 1) >> NVE_CHUNK_SHIFT;
     for (uintptr_t key = lo >> NVE_CHUNK_SHIFT; rc == 0; key++) {
         struct shard *s = shard_of(sh, key);
+        /* Nothing outstanding in this shard: nothing to change, and no lock needed
+         * (a store racing with us on the same bytes is the program's data race). */
+        if (!create && s != held && __atomic_load_n(&s->map.count, __ATOMIC_RELAXED) == 0) {
+            if (key == last)
+                break;
+            continue;
+        }
         if (s != held) {
             if (held) {
                 publish(sh, held);

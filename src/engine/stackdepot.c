@@ -80,7 +80,9 @@ uint32_t nve_stack_put(const uintptr_t *pcs, uint32_t n, uint64_t hash)
     HASH_FIND_BYHASHVALUE(hh, shards[k].head, pcs, n * sizeof *pcs, hv, s);
     if (s) {
         id = s->id;
-    } else if ((s = nv_arena_alloc(arena_, sizeof *s + n * sizeof *pcs)) != NULL) {
+    } else if (__atomic_load_n(&next_id, __ATOMIC_RELAXED) < NVE_MAX_STACKS &&
+               (s = nv_arena_alloc(arena_, sizeof *s + n * sizeof *pcs)) != NULL) {
+        /* (Checked first so that a full depot stops consuming ids: they never wrap.) */
         memset(&s->hh, 0, sizeof s->hh);
         s->n = n;
         memcpy(s->pcs, pcs, n * sizeof *pcs);
