@@ -15,6 +15,8 @@
  */
 #include "checker.h"
 
+#include "attrs.h"
+
 #include "nvmem/cpu.h"
 #include "nvmem/ops.h"
 #include "sweep.h"
@@ -42,7 +44,7 @@ static void engine_failed(int rc)
 }
 
 /* fault -- record the finding for a call that failed its argument checks. */
-static NTSTATUS fault(struct nvc_thread *t, uintptr_t caller, enum nvc_routine r,
+NV_COLD static NTSTATUS fault(struct nvc_thread *t, struct nvc_site caller, enum nvc_routine r,
                       const struct nvm_fault *f)
 {
     int k;
@@ -90,7 +92,7 @@ static NTSTATUS fault(struct nvc_thread *t, uintptr_t caller, enum nvc_routine r
 }
 
 /* simple -- a finding about this call with no region or related stack. */
-static void simple(int k, uint32_t stack, enum nvc_routine r, uintptr_t addr, size_t size,
+NV_COLD static void simple(int k, uint32_t stack, enum nvc_routine r, uintptr_t addr, size_t size,
                    int rel_role, uint32_t rel_stack)
 {
     struct nve_occurrence o;
@@ -121,7 +123,7 @@ static void empty_drain(struct nvc_thread *t)
     drained(t);
 }
 
-NTSTATUS nvc_get_token(struct nvc_thread *t, uintptr_t caller, PVOID buf, SIZE_T size,
+NTSTATUS nvc_get_token(struct nvc_thread *t, struct nvc_site caller, PVOID buf, SIZE_T size,
                        PVOID *token)
 {
     struct nvm_fault f;
@@ -135,7 +137,7 @@ NTSTATUS nvc_get_token(struct nvc_thread *t, uintptr_t caller, PVOID buf, SIZE_T
     return STATUS_SUCCESS;
 }
 
-NTSTATUS nvc_free_token(struct nvc_thread *t, uintptr_t caller, PVOID token)
+NTSTATUS nvc_free_token(struct nvc_thread *t, struct nvc_site caller, PVOID token)
 {
     struct nvm_fault f;
     if (nvm_check_free(token, &f) != NVM_OK)
@@ -147,7 +149,7 @@ NTSTATUS nvc_free_token(struct nvc_thread *t, uintptr_t caller, PVOID token)
 }
 
 /* stored -- the engine's view of a successful write or fill of [a, a+n). */
-static void stored(struct nvc_thread *t, uintptr_t caller, enum nvc_routine r, uintptr_t a,
+static void stored(struct nvc_thread *t, struct nvc_site caller, enum nvc_routine r, uintptr_t a,
                    size_t n, ULONG flags)
 {
     struct nve_over over, *op = nvc_kind_on(NV_K_OVERWRITTEN_UNFLUSHED) ? &over : NULL;
@@ -189,7 +191,7 @@ static void stored(struct nvc_thread *t, uintptr_t caller, enum nvc_routine r, u
                over.len, NVE_ROLE_PREVIOUS_WRITE, over.wstack);
 }
 
-NTSTATUS nvc_write(struct nvc_thread *t, uintptr_t caller, PVOID token, void *dst,
+NV_HOT NTSTATUS nvc_write(struct nvc_thread *t, struct nvc_site caller, PVOID token, void *dst,
                    const void *src, SIZE_T n, ULONG flags)
 {
     struct nvm_fault f;
@@ -203,7 +205,7 @@ NTSTATUS nvc_write(struct nvc_thread *t, uintptr_t caller, PVOID token, void *ds
     return STATUS_SUCCESS;
 }
 
-NTSTATUS nvc_fill(struct nvc_thread *t, uintptr_t caller, PVOID token, void *dst, SIZE_T n,
+NV_HOT NTSTATUS nvc_fill(struct nvc_thread *t, struct nvc_site caller, PVOID token, void *dst, SIZE_T n,
                   UCHAR value, ULONG flags)
 {
     struct nvm_fault f;
@@ -219,7 +221,7 @@ NTSTATUS nvc_fill(struct nvc_thread *t, uintptr_t caller, PVOID token, void *dst
 
 /* flushed -- the engine's view of flushing [a, a+n) (no drain yet); fs is the
  * call's stack when it may be needed. */
-static void flushed(struct nvc_thread *t, uintptr_t caller, enum nvc_routine r, uintptr_t a,
+static void flushed(struct nvc_thread *t, struct nvc_site caller, enum nvc_routine r, uintptr_t a,
                     size_t n, uint32_t fs, int drain)
 {
     int dirty = 0;
@@ -230,7 +232,7 @@ static void flushed(struct nvc_thread *t, uintptr_t caller, enum nvc_routine r, 
         simple(NV_K_REDUNDANT_FLUSH, fs ? fs : nvc_capture(t, caller), r, a, n, 0, 0);
 }
 
-NTSTATUS nvc_flush(struct nvc_thread *t, uintptr_t caller, PVOID token, PVOID buf, SIZE_T n,
+NV_HOT NTSTATUS nvc_flush(struct nvc_thread *t, struct nvc_site caller, PVOID token, PVOID buf, SIZE_T n,
                    ULONG flags)
 {
     struct nvm_fault f;
@@ -248,7 +250,7 @@ NTSTATUS nvc_flush(struct nvc_thread *t, uintptr_t caller, PVOID token, PVOID bu
     return STATUS_SUCCESS;
 }
 
-NTSTATUS nvc_flush_ranges(struct nvc_thread *t, uintptr_t caller, PVOID token,
+NV_HOT NTSTATUS nvc_flush_ranges(struct nvc_thread *t, struct nvc_site caller, PVOID token,
                           PNV_MEMORY_RANGE ranges, SIZE_T nr, ULONG flags)
 {
     struct nvm_fault f;
@@ -269,7 +271,7 @@ NTSTATUS nvc_flush_ranges(struct nvc_thread *t, uintptr_t caller, PVOID token,
     return STATUS_SUCCESS;
 }
 
-NTSTATUS nvc_drain(struct nvc_thread *t, uintptr_t caller, PVOID token)
+NV_HOT NTSTATUS nvc_drain(struct nvc_thread *t, struct nvc_site caller, PVOID token)
 {
     struct nvm_fault f;
     if (nvm_check_drain(token, &f) != NVM_OK)

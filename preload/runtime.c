@@ -21,6 +21,8 @@
  */
 #include "runtime.h"
 
+#include "attrs.h"
+
 #include "engine/lock.h"
 #include "engine/say.h"
 #include "engine/stackdepot.h"
@@ -39,6 +41,7 @@
 #include <x86intrin.h>
 
 #define MAX_THREAD_IDS (1u << 20)
+#define SCACHE 64 /* stack cache entries per thread */
 
 struct nvc_runtime nvc;
 
@@ -71,7 +74,7 @@ struct nvc_thread_info *nvc_thread_info(uint32_t id)
     return (id && id < MAX_THREAD_IDS && id <= nvc.nthreads) ? &nvc.threads[id] : NULL;
 }
 
-void nvc_fail(const char *what)
+NV_COLD void nvc_fail(const char *what)
 {
     int expected = NVC_READY;
     if (__atomic_compare_exchange_n(&nvc.state, &expected, NVC_DISABLED, 0, __ATOMIC_ACQ_REL,
@@ -84,6 +87,70 @@ static void *reserve(size_t n)
     void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
     return p == MAP_FAILED ? NULL : p;
+}
+
+/* ---- stacks ----
+ *
+ * Unwinding costs hundreds of stores, and stores between a flush and the next drain
+ * are what makes NV code slow (the store buffer fills behind the write-back). So each
+ * thread caches its recent stacks by (return address, its stack slot) together with
+ * where every further return address lay on the stack. A later call from the same
+ * site at the same depth re-reads those slots: if each still holds the same return
+ * address, the call chain is the same -- each frame's layout follows from its
+ * return address -- and the cached id is returned with loads only. Any difference
+ * falls back to a full unwind, which refills the entry.
+ */
+
+struct scache_entry {
+    uintptr_t ra, slot;
+    uint32_t id, n;
+    int32_t off[]; /* stack_depth of them: slot offsets of frames 0..n-1 */
+};
+
+static size_t scache_entry_size(void)
+{
+    return (sizeof(struct scache_entry) + nvc.opt.stack_depth * sizeof(int32_t) + 7) & ~(size_t)7;
+}
+
+static size_t scache_size(void)
+{
+    return SCACHE * scache_entry_size();
+}
+
+/* capture -- a full unwind, remembered in entry e when its slots can be trusted. */
+NV_COLD static uint32_t capture(struct scache_entry *e, struct nvc_site site)
+{
+    uintptr_t pcs[NVE_MAX_FRAMES];
+    int32_t off[NVE_MAX_FRAMES];
+    uint32_t depth = nvc.opt.stack_depth;
+    uint32_t n = site.slot ? nvu_capture_slots(pcs, off, depth, site.slot) : 0;
+    int cacheable = n > 0 && pcs[0] == site.ra;
+    if (n == 0)
+        n = nvu_capture(pcs, depth, site.ra);
+    uint32_t id = nve_stack_put(pcs, n, nve_stack_hash(pcs, n));
+    if (id && cacheable) {
+        e->ra = site.ra;
+        e->slot = site.slot;
+        e->n = n;
+        memcpy(e->off, off, n * sizeof *off);
+        e->id = id;
+    }
+    return id;
+}
+
+uint32_t nvc_capture(struct nvc_thread *t, struct nvc_site site)
+{
+    unsigned k = (unsigned)(((site.ra ^ site.slot * 0x9E3779B97F4A7C15ull) >> 7) % SCACHE);
+    struct scache_entry *e = (struct scache_entry *)(t->scache + k * scache_entry_size());
+    if (e->id && e->ra == site.ra && e->slot == site.slot) {
+        uint32_t n, i = 1;
+        const uintptr_t *pcs = nve_stack_get(e->id, &n);
+        while (i < n && *(const uintptr_t *)(site.slot + (uintptr_t)e->off[i]) == pcs[i])
+            i++;
+        if (pcs && i >= n)
+            return e->id;
+    }
+    return capture(e, site);
 }
 
 /* ---- threads ---- */
@@ -99,21 +166,23 @@ static void thread_exit(void *p)
     tls.thr = NULL;
 }
 
-static struct nvc_thread *thread_new(void)
+NV_COLD static struct nvc_thread *thread_new(void)
 {
     nv_lock_take(&threads_lock);
     struct nvc_thread *t = free_threads;
     if (t) {
         free_threads = t->next_free;
-    } else if ((t = nv_arena_calloc(&thread_arena, sizeof *t)) != NULL) {
+    } else if ((t = nv_arena_calloc(&thread_arena, sizeof *t + scache_size())) != NULL) {
+        t->scache = (unsigned char *)(t + 1);
         t->all_next = all_threads;
         __atomic_store_n(&all_threads, t, __ATOMIC_RELEASE);
     }
     nv_lock_give(&threads_lock);
     if (!t)
         return NULL;
-    /* Fresh state, but calls and the list link survive recycling. */
-    memset(&t->e, 0, sizeof *t - offsetof(struct nvc_thread, e));
+    /* Fresh state; calls, links and the cache memory survive recycling. */
+    memset(&t->e, 0, sizeof t->e);
+    memset(t->scache, 0, scache_size());
     uint32_t id = __atomic_add_fetch(&nvc.nthreads, 1, __ATOMIC_RELAXED);
     if (id >= MAX_THREAD_IDS)
         id = MAX_THREAD_IDS - 1; /* beyond a million threads, they share the last id */
@@ -153,22 +222,6 @@ void nvc_leave(struct nvc_thread *t)
 {
     (void)t;
     tls.busy = 0;
-}
-
-uint32_t nvc_capture(struct nvc_thread *t, uintptr_t caller)
-{
-    uintptr_t pcs[NVE_MAX_FRAMES];
-    uint32_t n = nvu_capture(pcs, nvc.opt.stack_depth, caller);
-    uint64_t h = nve_stack_hash(pcs, n);
-    unsigned k = (unsigned)(h % NVC_STACK_CACHE);
-    if (t->cache_hash[k] == h && nve_stack_equal(t->cache_id[k], pcs, n))
-        return t->cache_id[k];
-    uint32_t id = nve_stack_put(pcs, n, h);
-    if (id) {
-        t->cache_hash[k] = h;
-        t->cache_id[k] = id;
-    }
-    return id;
 }
 
 /* ---- fork ---- */
@@ -218,7 +271,7 @@ static void after_fork_child(void)
 
 /* ---- start and exit ---- */
 
-void nvc_init(void)
+NV_COLD void nvc_init(void)
 {
     int expected = NVC_OFF;
     if (!__atomic_compare_exchange_n(&nvc.state, &expected, NVC_STARTING, 0, __ATOMIC_ACQ_REL,

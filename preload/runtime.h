@@ -9,16 +9,19 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define NVC_STACK_CACHE 64
+/* Where the program called the API from: the return address, and the stack slot
+ * holding it (the entry point's frame address + 8). */
+struct nvc_site {
+    uintptr_t ra, slot;
+};
 
 /* A thread using the API. Recycled when the thread exits (with a fresh id). */
 struct nvc_thread {
-    uint64_t calls;                /* checked API calls; kept across recycling */
-    struct nvc_thread *all_next;   /* every context ever made, for the totals */
-    struct nve_thread e;
-    uint64_t cache_hash[NVC_STACK_CACHE]; /* its recent stacks: hash -> id */
-    uint32_t cache_id[NVC_STACK_CACHE];
+    uint64_t calls;              /* checked API calls; kept across recycling */
+    struct nvc_thread *all_next; /* every context ever made, for the totals */
     struct nvc_thread *next_free;
+    struct nve_thread e;
+    unsigned char *scache; /* its recent stacks (runtime.c, nvc_capture) */
 };
 
 /* What the report says about a thread id, kept after the thread is gone. */
@@ -54,7 +57,7 @@ struct nvc_thread *nvc_enter(void);
 void nvc_leave(struct nvc_thread *t);
 
 /* nvc_capture -- the program's stack at this call, as a depot id (0: not stored). */
-uint32_t nvc_capture(struct nvc_thread *t, uintptr_t caller);
+uint32_t nvc_capture(struct nvc_thread *t, struct nvc_site site);
 
 /* nvc_kind_on -- kind k is being recorded. */
 static inline int nvc_kind_on(int k)

@@ -5,6 +5,8 @@
  */
 #include "chunkmap.h"
 
+#include "attrs.h"
+
 #include <string.h>
 
 static uint32_t home(const struct nve_chunkmap *m, uintptr_t key)
@@ -24,7 +26,7 @@ struct nve_chunk *cmap_find(const struct nve_chunkmap *m, uintptr_t key)
     }
 }
 
-static int grow(struct nve_chunkmap *m, struct nv_arena *a)
+NV_COLD static int grow(struct nve_chunkmap *m, struct nv_arena *a)
 {
     uint32_t size = m->slot ? (m->mask + 1) * 2 : 64;
     struct nve_chunk *old = m->slot;

@@ -2,8 +2,10 @@
  *
  * Every operation first splits the runs that straddle its boundaries, so that each
  * run is then wholly inside or wholly outside the range, changes the inside ones,
- * and merges equal neighbours again. Arrays grow by doubling from the shard's arena;
- * most chunks hold one or two runs.
+ * and merges equal neighbours again. Arrays grow by doubling from the shard's arena.
+ * The commonest cases -- the first write into a chunk, a flush+drain that covers all
+ * of it -- take a short path: they run on every write+flush of a record, and work
+ * there is paid twice (see shadow.c on stores between flush and drain).
  */
 #include "segs.h"
 
@@ -17,29 +19,31 @@ static int same(const struct nve_seg *a, const struct nve_seg *b)
 /* reserve -- room for `extra` more runs. */
 static int reserve(struct nv_arena *a, struct nve_chunk *c, uint32_t extra)
 {
-    if (c->n + extra <= c->cap)
+    if (c->n + extra <= (c->cap ? c->cap : 1))
         return 0;
-    uint32_t cap = c->cap ? c->cap : 2;
+    uint32_t cap = c->cap ? c->cap : 4;
     while (cap < c->n + extra)
         cap *= 2;
     struct nve_seg *s = nv_arena_alloc(a, cap * sizeof *s);
     if (!s)
         return -1;
     if (c->n)
-        memcpy(s, c->seg, c->n * sizeof *s);
-    nv_arena_free(a, c->seg, c->cap * sizeof *s);
-    c->seg = s;
+        memcpy(s, nve_runs(c), c->n * sizeof *s);
+    if (c->cap)
+        nv_arena_free(a, c->u.seg, c->cap * sizeof *s);
+    c->u.seg = s;
     c->cap = cap;
     return 0;
 }
 
 /* find -- index of the first run ending after off. */
-static uint32_t find(const struct nve_chunk *c, unsigned off)
+static uint32_t find(struct nve_chunk *c, unsigned off)
 {
+    const struct nve_seg *g = nve_runs(c);
     uint32_t lo = 0, hi = c->n;
     while (lo < hi) {
         uint32_t mid = (lo + hi) / 2;
-        if (c->seg[mid].hi <= off)
+        if (g[mid].hi <= off)
             lo = mid + 1;
         else
             hi = mid;
@@ -50,31 +54,34 @@ static uint32_t find(const struct nve_chunk *c, unsigned off)
 /* split_at -- cut the run containing off (strictly inside) in two; needs 1 spare. */
 static void split_at(struct nve_chunk *c, unsigned off)
 {
+    struct nve_seg *g = nve_runs(c);
     uint32_t i = find(c, off);
-    if (i == c->n || c->seg[i].lo >= off)
+    if (i == c->n || g[i].lo >= off)
         return;
-    memmove(&c->seg[i + 1], &c->seg[i], (c->n - i) * sizeof *c->seg);
+    memmove(&g[i + 1], &g[i], (c->n - i) * sizeof *g);
     c->n++;
-    c->seg[i].hi = (uint16_t)off;
-    c->seg[i + 1].lo = (uint16_t)off;
+    g[i].hi = (uint16_t)off;
+    g[i + 1].lo = (uint16_t)off;
 }
 
 /* replace -- runs [i, j) become the nv runs in v. */
 static void replace(struct nve_chunk *c, uint32_t i, uint32_t j, const struct nve_seg *v,
                     uint32_t nv)
 {
-    memmove(&c->seg[i + nv], &c->seg[j], (c->n - j) * sizeof *c->seg);
+    struct nve_seg *g = nve_runs(c);
+    memmove(&g[i + nv], &g[j], (c->n - j) * sizeof *g);
     if (nv)
-        memcpy(&c->seg[i], v, nv * sizeof *v);
+        memcpy(&g[i], v, nv * sizeof *v);
     c->n = c->n - (j - i) + nv;
 }
 
 /* merge_range -- join equal touching neighbours among runs [i-1, j]. */
 static void merge_range(struct nve_chunk *c, uint32_t i, uint32_t j)
 {
+    struct nve_seg *g = nve_runs(c);
     uint32_t k = i ? i : 1;
     while (k < c->n && k <= j) {
-        struct nve_seg *p = &c->seg[k - 1], *q = &c->seg[k];
+        struct nve_seg *p = &g[k - 1], *q = &g[k];
         if (p->hi == q->lo && same(p, q)) {
             p->hi = q->hi;
             replace(c, k, k + 1, NULL, 0);
@@ -90,17 +97,19 @@ static void span(struct nve_chunk *c, unsigned lo, unsigned hi, uint32_t *i, uin
 {
     split_at(c, lo);
     split_at(c, hi);
+    const struct nve_seg *g = nve_runs(c);
     *i = find(c, lo);
     *j = *i;
-    while (*j < c->n && c->seg[*j].lo < hi)
+    while (*j < c->n && g[*j].lo < hi)
         (*j)++;
 }
 
-int seg_find_dirty(const struct nve_chunk *c, unsigned lo, unsigned hi, uintptr_t base,
+int seg_find_dirty(struct nve_chunk *c, unsigned lo, unsigned hi, uintptr_t base,
                    struct nve_over *over)
 {
-    for (uint32_t k = find(c, lo); k < c->n && c->seg[k].lo < hi; k++) {
-        const struct nve_seg *s = &c->seg[k];
+    const struct nve_seg *g = nve_runs(c);
+    for (uint32_t k = find(c, lo); k < c->n && g[k].lo < hi; k++) {
+        const struct nve_seg *s = &g[k];
         if (s->flusher != 0)
             continue;
         unsigned a = s->lo > lo ? s->lo : lo, b = s->hi < hi ? s->hi : hi;
@@ -112,9 +121,27 @@ int seg_find_dirty(const struct nve_chunk *c, unsigned lo, unsigned hi, uintptr_
     return 0;
 }
 
+/* covers -- [lo, hi) covers every run of the (non-empty) chunk. */
+static int covers(struct nve_chunk *c, unsigned lo, unsigned hi)
+{
+    const struct nve_seg *g = nve_runs(c);
+    return lo <= g[0].lo && hi >= g[c->n - 1].hi;
+}
+
 int seg_set(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi,
             const struct nve_seg *v)
 {
+    if (c->n == 0 || covers(c, lo, hi)) { /* short path: the range replaces everything */
+        c->n = 0;
+        if (v) {
+            struct nve_seg *g = nve_runs(c);
+            g[0] = *v;
+            g[0].lo = (uint16_t)lo;
+            g[0].hi = (uint16_t)hi;
+            c->n = 1;
+        }
+        return 0;
+    }
     if (reserve(a, c, 3) < 0)
         return -1;
     uint32_t i, j;
@@ -134,12 +161,22 @@ int seg_set(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi,
 int seg_flush(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi, uint32_t t,
               uint32_t fstack, int drain, int *had_dirty)
 {
+    if (c->n == 0)
+        return 0;
+    if (drain && covers(c, lo, hi)) { /* short path: everything persisted */
+        const struct nve_seg *g = nve_runs(c);
+        for (uint32_t k = 0; k < c->n && !*had_dirty; k++)
+            *had_dirty = g[k].flusher == 0;
+        c->n = 0;
+        return 0;
+    }
     if (reserve(a, c, 2) < 0)
         return -1;
     uint32_t i, j;
     span(c, lo, hi, &i, &j);
+    struct nve_seg *g = nve_runs(c);
     for (uint32_t k = i; k < j; k++) {
-        struct nve_seg *s = &c->seg[k];
+        struct nve_seg *s = &g[k];
         if (s->flusher == 0)
             *had_dirty = 1;
         if (!drain) {
@@ -157,19 +194,21 @@ int seg_flush(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi,
 
 void seg_drain(struct nve_chunk *c, uint32_t t, int all)
 {
+    struct nve_seg *g = nve_runs(c);
     uint32_t k = 0;
     for (uint32_t i = 0; i < c->n; i++) {
-        uint32_t f = c->seg[i].flusher;
+        uint32_t f = g[i].flusher;
         if (f && (all || f == t || f == NVE_ANY_THREAD))
             continue;
-        c->seg[k++] = c->seg[i];
+        g[k++] = g[i];
     }
     c->n = k;
 }
 
 void seg_release(struct nv_arena *a, struct nve_chunk *c)
 {
-    nv_arena_free(a, c->seg, c->cap * sizeof *c->seg);
-    c->seg = NULL;
+    if (c->cap)
+        nv_arena_free(a, c->u.seg, c->cap * sizeof *c->u.seg);
+    c->u.seg = NULL;
     c->n = c->cap = 0;
 }

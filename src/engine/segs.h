@@ -21,12 +21,22 @@ struct nve_seg {
     uint32_t flusher; /* thread id, NVE_ANY_THREAD, or 0 = DIRTY */
 };
 
-/* A chunk's segments, sorted by lo, never overlapping. */
+/* A chunk's runs, sorted by lo, never overlapping. Most chunks hold one run, kept in
+ * the chunk itself (cap == 0); more go to an array from the shard's arena. */
 struct nve_chunk {
     uintptr_t key; /* chunk number + 1; 0 marks an empty hash slot */
-    struct nve_seg *seg;
+    union {
+        struct nve_seg *seg; /* cap > 0 */
+        struct nve_seg one;  /* cap == 0, n <= 1 */
+    } u;
     uint32_t n, cap;
 };
+
+/* nve_runs -- the chunk's runs (valid until the chunk is changed or moved). */
+static inline struct nve_seg *nve_runs(struct nve_chunk *c)
+{
+    return c->cap ? c->u.seg : &c->u.one;
+}
 
 /* The first DIRTY run a write landed on (for overwritten-unflushed). */
 struct nve_over {
@@ -42,7 +52,7 @@ int seg_set(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi,
 
 /* seg_find_dirty -- fill *over with the first DIRTY run overlapping [lo, hi) (clipped;
  * base is the chunk's address); 1 if there was one. */
-int seg_find_dirty(const struct nve_chunk *c, unsigned lo, unsigned hi, uintptr_t base,
+int seg_find_dirty(struct nve_chunk *c, unsigned lo, unsigned hi, uintptr_t base,
                    struct nve_over *over);
 
 /* seg_flush -- the lines [lo, hi) (line-aligned) are written back by thread t.

@@ -36,6 +36,8 @@
  */
 #include "shadow.h"
 
+#include "attrs.h"
+
 #include "chunkmap.h"
 #include "lock.h"
 
@@ -106,8 +108,10 @@ static void drop_if_empty(struct shard *s, struct nve_chunk *c)
     }
 }
 
-/* walk -- visit the chunks of [lo, hi) one by one (creating them when asked). */
-static int walk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create, visit_fn fn,
+/* walk -- visit the chunks of [lo, hi) one by one (creating them when asked).
+ * Inlined into each operation with its visitor, so the hot single-chunk case is
+ * straight-line code. */
+NV_INLINE int walk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create, visit_fn fn,
                 void *arg)
 {
     struct shard *held = NULL;
@@ -153,7 +157,7 @@ static int walk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create, v
 
 /* scan -- visit every existing chunk overlapping [lo, hi), table by table. Visitors
  * are idempotent, so an entry that a removal shifts under the cursor twice is fine. */
-static int scan(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, visit_fn fn, void *arg)
+NV_COLD static int scan(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, visit_fn fn, void *arg)
 {
     int rc = 0;
     for (int k = 0; k < NSHARDS && rc == 0; k++) {
@@ -188,7 +192,21 @@ static size_t total_chunks(struct nve_shadow *sh)
     return n;
 }
 
-static int each_chunk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create,
+/* quiet -- no shard that [lo, hi) maps to holds anything: an operation that only
+ * removes state has nothing to do. Checked before anything else so that the common
+ * persisted-at-once write costs a few loads and no stores (see nve_store). */
+static int quiet(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t first = lo >> NVE_CHUNK_SHIFT, last = (hi - 1) >> NVE_CHUNK_SHIFT;
+    if (last - first > 1)
+        return 0; /* only worth it for small ranges */
+    for (uintptr_t key = first; key <= last; key++)
+        if (__atomic_load_n(&shard_of(sh, key)->map.count, __ATOMIC_RELAXED))
+            return 0;
+    return 1;
+}
+
+NV_INLINE int each_chunk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create,
                       visit_fn fn, void *arg)
 {
     if (lo >= hi)
@@ -242,7 +260,7 @@ struct set_arg {
     uintptr_t olo, ohi;
 };
 
-static int v_set(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo, unsigned hi,
+NV_INLINE int v_set(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo, unsigned hi,
                  void *arg)
 {
     struct set_arg *x = arg;
@@ -262,7 +280,7 @@ struct flush_arg {
     int drain, had_dirty, left;
 };
 
-static int v_flush(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo, unsigned hi,
+NV_INLINE int v_flush(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo, unsigned hi,
                    void *arg)
 {
     struct flush_arg *x = arg;
@@ -278,7 +296,7 @@ struct drain_arg {
     int all;
 };
 
-static int v_drain(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo, unsigned hi,
+NV_INLINE int v_drain(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo, unsigned hi,
                    void *arg)
 {
     struct drain_arg *x = arg;
@@ -292,6 +310,8 @@ static int v_drain(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigne
 int nve_store(struct nve_shadow *sh, struct nve_thread *t, uintptr_t a, size_t n,
               enum nve_store_mode mode, uint32_t ws, struct nve_over *over)
 {
+    if (mode >= NVE_STORE_CLEAN_BYTES && !over && quiet(sh, line_down(a), line_up(a + n)))
+        return 0;
     struct nve_seg v = {.wstack = ws};
     struct set_arg x = {.over = over, .olo = a, .ohi = a + n};
     uintptr_t lo = a, hi = a + n;
@@ -350,10 +370,10 @@ static int drain_pending(struct nve_shadow *sh, const struct nve_pending *p, str
 
 int nve_drain(struct nve_shadow *sh, struct nve_thread *t)
 {
+    if (!sh->global_drain && t->pending.n == 0 && !t->pending.overflow)
+        return 0;
     struct drain_arg x = {.t = t->id, .all = sh->global_drain};
     if (!sh->global_drain) {
-        if (t->pending.n == 0 && !t->pending.overflow)
-            return 0;
         int rc = drain_pending(sh, &t->pending, &x);
         t->pending.n = 0;
         t->pending.overflow = 0;
@@ -401,8 +421,9 @@ static int v_take(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned
                   void *arg)
 {
     struct take_arg *x = arg;
+    const struct nve_seg *runs = nve_runs(c);
     for (uint32_t k = 0; k < c->n; k++) {
-        const struct nve_seg *g = &c->seg[k];
+        const struct nve_seg *g = &runs[k];
         unsigned a = g->lo > lo ? g->lo : lo, b = g->hi < hi ? g->hi : hi;
         if (a >= b)
             continue;

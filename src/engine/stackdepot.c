@@ -7,6 +7,8 @@
  */
 #include "stackdepot.h"
 
+#include "attrs.h"
+
 #include "arena.h"
 #include "lock.h"
 
@@ -65,7 +67,7 @@ static struct stack **table(void)
     return __atomic_load_n(&by_id, __ATOMIC_ACQUIRE);
 }
 
-uint32_t nve_stack_put(const uintptr_t *pcs, uint32_t n, uint64_t hash)
+NV_COLD uint32_t nve_stack_put(const uintptr_t *pcs, uint32_t n, uint64_t hash)
 {
     struct stack **ids = table();
     if (!ids || n == 0 || n > NVE_MAX_FRAMES)

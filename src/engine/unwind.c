@@ -27,8 +27,16 @@
 #define SELF_FRAMES_MAX 8 /* our frames above the program's call: entry, checker, here */
 
 typedef int (*backtrace_fn)(void **, int);
+typedef int (*getcontext_fn)(unw_context_t *);
+typedef int (*init_local_fn)(unw_cursor_t *, unw_context_t *);
+typedef int (*step_fn)(unw_cursor_t *);
+typedef int (*get_reg_fn)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
 
 static backtrace_fn backtrace_p;
+static getcontext_fn getcontext_p;
+static init_local_fn init_local_p;
+static step_fn step_p;
+static get_reg_fn get_reg_p;
 static uintptr_t self_lo, self_hi;
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
@@ -68,6 +76,12 @@ int nvu_init(char *why, size_t cap)
         return -1;
     }
     backtrace_p = (backtrace_fn)dlsym(h, STR(unw_backtrace));
+    getcontext_p = (getcontext_fn)dlsym(h, STR(unw_tdep_getcontext));
+    init_local_p = (init_local_fn)dlsym(h, STR(unw_init_local));
+    step_p = (step_fn)dlsym(h, STR(unw_step));
+    get_reg_p = (get_reg_fn)dlsym(h, STR(unw_get_reg));
+    if (!getcontext_p || !init_local_p || !step_p || !get_reg_p)
+        getcontext_p = NULL; /* nvu_capture_slots declines; unw_backtrace still works */
     if (!backtrace_p) {
         nv_format(why, cap, "%s has no %s; stacks will have one frame", NVC_LIBUNWIND_SONAME,
                   STR(unw_backtrace));
@@ -92,5 +106,32 @@ uint32_t nvu_capture(uintptr_t *pcs, uint32_t depth, uintptr_t caller)
     uint32_t k = 0;
     for (; i < n && k < depth; i++)
         pcs[k++] = (uintptr_t)buf[i];
+    return k;
+}
+
+uint32_t nvu_capture_slots(uintptr_t *pcs, int32_t *off, uint32_t depth, uintptr_t slot0)
+{
+    unw_context_t uc;
+    unw_cursor_t c;
+    if (!getcontext_p || getcontext_p(&uc) != 0 || init_local_p(&c, &uc) != 0)
+        return 0;
+    if (depth > NVE_MAX_FRAMES)
+        depth = NVE_MAX_FRAMES;
+    uint32_t k = 0;
+    do {
+        unw_word_t ip, sp;
+        if (get_reg_p(&c, UNW_REG_IP, &ip) < 0 || get_reg_p(&c, UNW_REG_SP, &sp) < 0)
+            break;
+        if (k == 0 && nvu_is_self(ip))
+            continue; /* our own frames */
+        /* The return address that brought us to this frame was read from the
+         * word below the caller's stack pointer. */
+        intptr_t d = (intptr_t)(sp - sizeof(uintptr_t) - slot0);
+        if (d < 0 || d > INT32_MAX || (k == 0 && d != 0))
+            return 0; /* not a plain stack walk (signal frame, other stack): no slots */
+        pcs[k] = ip;
+        off[k] = (int32_t)d;
+        k++;
+    } while (k < depth && step_p(&c) > 0);
     return k;
 }
