@@ -131,21 +131,14 @@ static int covers(struct nve_chunk *c, unsigned lo, unsigned hi)
 int seg_set(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi,
             const struct nve_seg *v)
 {
-    if (c->n == 0 || covers(c, lo, hi)) { /* short path: the range replaces everything */
-        c->n = 0;
-        if (v) {
-            struct nve_seg *g = nve_runs(c);
-            g[0] = *v;
-            g[0].lo = (uint16_t)lo;
-            g[0].hi = (uint16_t)hi;
-            c->n = 1;
-        }
-        return 0;
+    uint32_t i = 0, j = 0;
+    if (c->n == 0 || covers(c, lo, hi)) {
+        c->n = 0; /* short path: the range replaces everything */
+    } else {
+        if (reserve(a, c, 3) < 0)
+            return -1;
+        span(c, lo, hi, &i, &j);
     }
-    if (reserve(a, c, 3) < 0)
-        return -1;
-    uint32_t i, j;
-    span(c, lo, hi, &i, &j);
     if (!v) {
         replace(c, i, j, NULL, 0); /* leaves a gap: nothing to merge */
         return 0;

@@ -148,8 +148,9 @@ enum nvm_err nvm_check_free(const void *tok, struct nvm_fault *f)
     }
 }
 
-enum nvm_err nvm_check_write(const void *tok, const void *dst, const void *src, size_t n,
-                             ULONG flags, struct nvm_fault *f)
+/* check_store -- a write (with_src: of src) or a fill of [dst, dst+n). */
+static enum nvm_err check_store(const void *tok, const void *dst, const void *src, int with_src,
+                                size_t n, ULONG flags, struct nvm_fault *f)
 {
     clear(f);
     TRY(token(tok, 0, f));
@@ -157,20 +158,21 @@ enum nvm_err nvm_check_write(const void *tok, const void *dst, const void *src, 
     if (n == 0)
         return NVM_OK;
     TRY(span(dst, n, "NvDestination", f));
-    TRY(span(src, n, "Source", f));
+    if (with_src)
+        TRY(span(src, n, "Source", f));
     return inside(dst, n, "NvDestination", f);
+}
+
+enum nvm_err nvm_check_write(const void *tok, const void *dst, const void *src, size_t n,
+                             ULONG flags, struct nvm_fault *f)
+{
+    return check_store(tok, dst, src, 1, n, flags, f);
 }
 
 enum nvm_err nvm_check_fill(const void *tok, const void *dst, size_t n, ULONG flags,
                             struct nvm_fault *f)
 {
-    clear(f);
-    TRY(token(tok, 0, f));
-    TRY(write_flags(flags, f));
-    if (n == 0)
-        return NVM_OK;
-    TRY(span(dst, n, "NvDestination", f));
-    return inside(dst, n, "NvDestination", f);
+    return check_store(tok, dst, NULL, 0, n, flags, f);
 }
 
 enum nvm_err nvm_check_flush(const void *tok, const void *buf, size_t n, ULONG flags,
