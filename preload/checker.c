@@ -44,7 +44,7 @@ static void engine_failed(int rc)
 }
 
 /* fault -- record the finding for a call that failed its argument checks. */
-NV_COLD static NTSTATUS fault(struct nvc_thread *t, struct nvc_site caller, enum nvc_routine r,
+NV_COLD static NTSTATUS fault(struct nvc_thread *t, const struct nvc_site *caller, enum nvc_routine r,
                       const struct nvm_fault *f)
 {
     int k;
@@ -123,7 +123,7 @@ static void empty_drain(struct nvc_thread *t)
     drained(t);
 }
 
-NTSTATUS nvc_get_token(struct nvc_thread *t, struct nvc_site caller, PVOID buf, SIZE_T size,
+NTSTATUS nvc_get_token(struct nvc_thread *t, const struct nvc_site *caller, PVOID buf, SIZE_T size,
                        PVOID *token)
 {
     struct nvm_fault f;
@@ -137,7 +137,7 @@ NTSTATUS nvc_get_token(struct nvc_thread *t, struct nvc_site caller, PVOID buf, 
     return STATUS_SUCCESS;
 }
 
-NTSTATUS nvc_free_token(struct nvc_thread *t, struct nvc_site caller, PVOID token)
+NTSTATUS nvc_free_token(struct nvc_thread *t, const struct nvc_site *caller, PVOID token)
 {
     struct nvm_fault f;
     if (nvm_check_free(token, &f) != NVM_OK)
@@ -149,7 +149,7 @@ NTSTATUS nvc_free_token(struct nvc_thread *t, struct nvc_site caller, PVOID toke
 }
 
 /* stored -- the engine's view of a successful write or fill of [a, a+n). */
-static void stored(struct nvc_thread *t, struct nvc_site caller, enum nvc_routine r, uintptr_t a,
+static void stored(struct nvc_thread *t, const struct nvc_site *caller, enum nvc_routine r, uintptr_t a,
                    size_t n, ULONG flags)
 {
     struct nve_over over, *op = nvc_kind_on(NV_K_OVERWRITTEN_UNFLUSHED) ? &over : NULL;
@@ -191,7 +191,7 @@ static void stored(struct nvc_thread *t, struct nvc_site caller, enum nvc_routin
                over.len, NVE_ROLE_PREVIOUS_WRITE, over.wstack);
 }
 
-NV_HOT NTSTATUS nvc_write(struct nvc_thread *t, struct nvc_site caller, PVOID token, void *dst,
+NV_HOT NTSTATUS nvc_write(struct nvc_thread *t, const struct nvc_site *caller, PVOID token, void *dst,
                    const void *src, SIZE_T n, ULONG flags)
 {
     struct nvm_fault f;
@@ -205,7 +205,7 @@ NV_HOT NTSTATUS nvc_write(struct nvc_thread *t, struct nvc_site caller, PVOID to
     return STATUS_SUCCESS;
 }
 
-NV_HOT NTSTATUS nvc_fill(struct nvc_thread *t, struct nvc_site caller, PVOID token, void *dst, SIZE_T n,
+NV_HOT NTSTATUS nvc_fill(struct nvc_thread *t, const struct nvc_site *caller, PVOID token, void *dst, SIZE_T n,
                   UCHAR value, ULONG flags)
 {
     struct nvm_fault f;
@@ -221,7 +221,7 @@ NV_HOT NTSTATUS nvc_fill(struct nvc_thread *t, struct nvc_site caller, PVOID tok
 
 /* flushed -- the engine's view of flushing [a, a+n) (no drain yet); fs is the
  * call's stack when it may be needed. */
-static void flushed(struct nvc_thread *t, struct nvc_site caller, enum nvc_routine r, uintptr_t a,
+static void flushed(struct nvc_thread *t, const struct nvc_site *caller, enum nvc_routine r, uintptr_t a,
                     size_t n, uint32_t fs, int drain)
 {
     int dirty = 0;
@@ -232,7 +232,7 @@ static void flushed(struct nvc_thread *t, struct nvc_site caller, enum nvc_routi
         simple(NV_K_REDUNDANT_FLUSH, fs ? fs : nvc_capture(t, caller), r, a, n, 0, 0);
 }
 
-NV_HOT NTSTATUS nvc_flush(struct nvc_thread *t, struct nvc_site caller, PVOID token, PVOID buf, SIZE_T n,
+NV_HOT NTSTATUS nvc_flush(struct nvc_thread *t, const struct nvc_site *caller, PVOID token, PVOID buf, SIZE_T n,
                    ULONG flags)
 {
     struct nvm_fault f;
@@ -250,7 +250,7 @@ NV_HOT NTSTATUS nvc_flush(struct nvc_thread *t, struct nvc_site caller, PVOID to
     return STATUS_SUCCESS;
 }
 
-NV_HOT NTSTATUS nvc_flush_ranges(struct nvc_thread *t, struct nvc_site caller, PVOID token,
+NV_HOT NTSTATUS nvc_flush_ranges(struct nvc_thread *t, const struct nvc_site *caller, PVOID token,
                           PNV_MEMORY_RANGE ranges, SIZE_T nr, ULONG flags)
 {
     struct nvm_fault f;
@@ -271,7 +271,7 @@ NV_HOT NTSTATUS nvc_flush_ranges(struct nvc_thread *t, struct nvc_site caller, P
     return STATUS_SUCCESS;
 }
 
-NV_HOT NTSTATUS nvc_drain(struct nvc_thread *t, struct nvc_site caller, PVOID token)
+NV_HOT NTSTATUS nvc_drain(struct nvc_thread *t, const struct nvc_site *caller, PVOID token)
 {
     struct nvm_fault f;
     if (nvm_check_drain(token, &f) != NVM_OK)

@@ -118,19 +118,19 @@ static size_t scache_size(void)
 }
 
 /* capture -- a full unwind, remembered in entry e when its slots can be trusted. */
-NV_COLD static uint32_t capture(struct scache_entry *e, struct nvc_site site)
+NV_COLD static uint32_t capture(struct scache_entry *e, const struct nvc_site *site)
 {
     uintptr_t pcs[NVE_MAX_FRAMES];
     int32_t off[NVE_MAX_FRAMES];
     uint32_t depth = nvc.opt.stack_depth;
-    uint32_t n = site.slot ? nvu_capture_slots(pcs, off, depth, site.slot) : 0;
-    int cacheable = n > 0 && pcs[0] == site.ra;
+    uint32_t n = site->slot ? nvu_capture_slots(pcs, off, depth, site->slot) : 0;
+    int cacheable = n > 0 && pcs[0] == site->ra;
     if (n == 0)
-        n = nvu_capture(pcs, depth, site.ra);
+        n = nvu_capture(pcs, depth, site->ra);
     uint32_t id = nve_stack_put(pcs, n, nve_stack_hash(pcs, n));
     if (id && cacheable) {
-        e->ra = site.ra;
-        e->slot = site.slot;
+        e->ra = site->ra;
+        e->slot = site->slot;
         e->n = n;
         memcpy(e->off, off, n * sizeof *off);
         e->id = id;
@@ -138,14 +138,14 @@ NV_COLD static uint32_t capture(struct scache_entry *e, struct nvc_site site)
     return id;
 }
 
-uint32_t nvc_capture(struct nvc_thread *t, struct nvc_site site)
+uint32_t nvc_capture(struct nvc_thread *t, const struct nvc_site *site)
 {
-    unsigned k = (unsigned)(((site.ra ^ site.slot * 0x9E3779B97F4A7C15ull) >> 7) % SCACHE);
+    unsigned k = (unsigned)(((site->ra ^ site->slot * 0x9E3779B97F4A7C15ull) >> 7) % SCACHE);
     struct scache_entry *e = (struct scache_entry *)(t->scache + k * scache_entry_size());
-    if (e->id && e->ra == site.ra && e->slot == site.slot) {
+    if (e->id && e->ra == site->ra && e->slot == site->slot) {
         uint32_t n, i = 1;
         const uintptr_t *pcs = nve_stack_get(e->id, &n);
-        while (i < n && *(const uintptr_t *)(site.slot + (uintptr_t)e->off[i]) == pcs[i])
+        while (i < n && *(const uintptr_t *)(site->slot + (uintptr_t)e->off[i]) == pcs[i])
             i++;
         if (pcs && i >= n)
             return e->id;

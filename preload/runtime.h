@@ -10,7 +10,9 @@
 #include <sys/types.h>
 
 /* Where the program called the API from: the return address, and the stack slot
- * holding it (the entry point's frame address + 8). */
+ * holding it (the entry point's frame address + 8). Passed by pointer and read field
+ * by field: a 16-byte copy of two 8-byte stores cannot be store-forwarded, and while
+ * a write-back is in flight that costs the whole write-back (measured: +150 ns). */
 struct nvc_site {
     uintptr_t ra, slot;
 };
@@ -57,7 +59,7 @@ struct nvc_thread *nvc_enter(void);
 void nvc_leave(struct nvc_thread *t);
 
 /* nvc_capture -- the program's stack at this call, as a depot id (0: not stored). */
-uint32_t nvc_capture(struct nvc_thread *t, struct nvc_site site);
+uint32_t nvc_capture(struct nvc_thread *t, const struct nvc_site *site);
 
 /* nvc_kind_on -- kind k is being recorded. */
 static inline int nvc_kind_on(int k)
