@@ -1,0 +1,480 @@
+/* reader.c -- raw reports (nvcheck-raw/1) from JSON files into the model.
+ *
+ * Reports come from other processes, other machines, older or newer nvchecks, and
+ * sometimes from a disk that filled up. Every field is type-checked as it is read and
+ * the first problem is reported as one line naming the file and the JSON path
+ * ("nvcheck: r.json: findings[3].stack[0].offset: expected a hex string"); nothing is
+ * added to the set unless the whole file is good.
+ */
+#include "cli.h"
+
+#include "kinds.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SCHEMA "nvcheck-raw/1"
+#define SCHEMA_PREFIX "nvcheck-raw/"
+#define MAX_FILE (512ul << 20) /* a report this big is not one nvcheck wrote */
+
+/* The path of the value being read, for messages: "findings[3].stack[0]". */
+struct ctx {
+    const char *file;
+    char path[256];
+    int failed;
+};
+
+static int bad(struct ctx *c, const char *what, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!c->failed) {
+        const char *sep = c->path[0] && what[0] ? "." : "";
+        const char *colon = c->path[0] || what[0] ? ": " : "";
+        cli_error(c->file, "%s%s%s%s%s", c->path, sep, what, colon, msg);
+    }
+    c->failed = 1;
+    return -1;
+}
+
+/* enter/leave -- descend into a member ("name") or element ("[i]"). */
+static size_t enter(struct ctx *c, const char *name, long index)
+{
+    size_t len = strlen(c->path);
+    if (index >= 0)
+        snprintf(c->path + len, sizeof c->path - len, "%s%s[%ld]", len && *name ? "." : "", name,
+                 index);
+    else
+        snprintf(c->path + len, sizeof c->path - len, "%s%s", len ? "." : "", name);
+    return len;
+}
+
+static void leave(struct ctx *c, size_t len)
+{
+    c->path[len] = 0;
+}
+
+static json_t *member(struct ctx *c, json_t *obj, const char *key, json_type type, int optional)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || (optional && json_is_null(v))) {
+        if (!optional)
+            bad(c, key, "missing");
+        return NULL;
+    }
+    if (json_typeof(v) != type) {
+        static const char *const names[] = {"an object", "an array", "a string", "an integer",
+                                            "a number", "true", "false", "null"};
+        bad(c, key, "expected %s", names[type]);
+        return NULL;
+    }
+    return v;
+}
+
+static char *str(struct ctx *c, json_t *obj, const char *key, int optional)
+{
+    json_t *v = member(c, obj, key, JSON_STRING, optional);
+    return v ? cli_strdup(json_string_value(v)) : NULL;
+}
+
+static int64_t num(struct ctx *c, json_t *obj, const char *key, int optional, int *has)
+{
+    json_t *v = member(c, obj, key, JSON_INTEGER, optional);
+    if (has)
+        *has = v != NULL;
+    return v ? (int64_t)json_integer_value(v) : 0;
+}
+
+static uint64_t hex(struct ctx *c, json_t *obj, const char *key, int optional, int *has)
+{
+    json_t *v = member(c, obj, key, JSON_STRING, optional);
+    if (has)
+        *has = 0;
+    if (!v)
+        return 0;
+    const char *s = json_string_value(v);
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 16);
+    if (strncmp(s, "0x", 2) != 0 || !s[2] || *end || errno) {
+        bad(c, key, "expected a hex string like \"0x1a2b\", got \"%.40s\"", s);
+        return 0;
+    }
+    if (has)
+        *has = 1;
+    return x;
+}
+
+static void read_stack(struct ctx *c, json_t *arr, const struct cli_report *r, struct cli_stack *s)
+{
+    size_t i;
+    json_t *f;
+    s->n = json_array_size(arr);
+    s->f = cli_alloc((s->n ? s->n : 1) * sizeof *s->f);
+    json_array_foreach(arr, i, f) {
+        size_t mark = enter(c, "", (long)i);
+        struct cli_frame *fr = &s->f[i];
+        if (!json_is_object(f)) {
+            bad(c, "", "expected an object");
+        } else if (json_object_get(f, "module")) {
+            int64_t m = num(c, f, "module", 0, NULL);
+            if (!c->failed && (m < 0 || (size_t)m >= r->nmodules))
+                bad(c, "module", "no module %lld in the module table", (long long)m);
+            else if (!c->failed) {
+                fr->module = r->modules[m].path;
+                fr->build_id = r->modules[m].build_id;
+            }
+            fr->offset = hex(c, f, "offset", 0, NULL);
+        } else {
+            fr->address = hex(c, f, "address", 0, NULL);
+        }
+        leave(c, mark);
+        if (c->failed)
+            return;
+    }
+}
+
+static void read_finding(struct ctx *c, json_t *o, struct cli_report *r, struct cli_finding *f)
+{
+    json_t *v;
+    f->report = r;
+    f->kind = str(c, o, "kind", 0);
+    f->kind_id = f->kind ? nv_kind_lookup(f->kind, strlen(f->kind)) : -1;
+    char *sev = str(c, o, "severity", 0);
+    if (sev && strcmp(sev, "error") && strcmp(sev, "warning"))
+        bad(c, "severity", "expected \"error\" or \"warning\", got \"%.20s\"", sev);
+    f->severity = sev && !strcmp(sev, "warning") ? NV_SEV_WARNING : NV_SEV_ERROR;
+    free(sev);
+    f->message = str(c, o, "message", 0);
+    f->address = hex(c, o, "address", 1, &f->has_address);
+    f->size = (uint64_t)num(c, o, "size", 1, &f->has_size);
+    f->token = hex(c, o, "token", 1, &f->has_token);
+    f->routine = str(c, o, "routine", 1);
+    if ((v = member(c, o, "region", JSON_OBJECT, 1)) != NULL) {
+        size_t mark = enter(c, "region", -1);
+        f->has_region = 1;
+        f->region_base = hex(c, v, "base", 0, NULL);
+        f->region_size = (uint64_t)num(c, v, "size", 1, &f->has_region_size);
+        f->region_offset = num(c, v, "offset", 0, NULL);
+        leave(c, mark);
+    }
+    if ((v = member(c, o, "thread", JSON_OBJECT, 1)) != NULL) {
+        int has_id;
+        f->has_thread = 1;
+        f->thread_id = num(c, v, "id", 1, &has_id);
+        if (!has_id)
+            f->thread_id = -1;
+        f->thread_tid = num(c, v, "tid", 1, NULL);
+    }
+    f->count = (uint64_t)num(c, o, "count", 0, NULL);
+    f->bytes = (uint64_t)num(c, o, "bytes", 1, &f->has_bytes);
+    if ((v = member(c, o, "ranges", JSON_ARRAY, 1)) != NULL) {
+        size_t i;
+        json_t *rg;
+        f->nranges = json_array_size(v);
+        f->ranges = cli_alloc((f->nranges ? f->nranges : 1) * sizeof *f->ranges);
+        json_array_foreach(v, i, rg) {
+            size_t mark = enter(c, "ranges", (long)i);
+            if (!json_is_object(rg)) {
+                bad(c, "", "expected an object");
+            } else {
+                f->ranges[i].address = hex(c, rg, "address", 0, NULL);
+                f->ranges[i].size = (uint64_t)num(c, rg, "size", 1, &f->ranges[i].has_size);
+            }
+            leave(c, mark);
+        }
+    }
+    json_t *t = json_object_get(o, "ranges_truncated");
+    f->ranges_truncated = json_is_true(t);
+    if ((v = member(c, o, "stack", JSON_ARRAY, 0)) != NULL) {
+        size_t mark = enter(c, "stack", -1);
+        read_stack(c, v, r, &f->stack);
+        leave(c, mark);
+    }
+    if ((v = member(c, o, "related", JSON_ARRAY, 0)) != NULL) {
+        size_t i;
+        json_t *rel;
+        f->nrelated = json_array_size(v);
+        f->related = cli_alloc((f->nrelated ? f->nrelated : 1) * sizeof *f->related);
+        json_array_foreach(v, i, rel) {
+            size_t mark = enter(c, "related", (long)i);
+            if (!json_is_object(rel)) {
+                bad(c, "", "expected an object");
+            } else {
+                json_t *st;
+                f->related[i].role = str(c, rel, "role", 0);
+                if ((st = member(c, rel, "stack", JSON_ARRAY, 0)) != NULL) {
+                    size_t m2 = enter(c, "stack", -1);
+                    read_stack(c, st, r, &f->related[i].stack);
+                    leave(c, m2);
+                }
+            }
+            leave(c, mark);
+        }
+    }
+}
+
+static void free_stack(struct cli_stack *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->f[i].function);
+        free(s->f[i].file);
+    }
+    free(s->f);
+}
+
+static void free_report(struct cli_report *r)
+{
+    free(r->path);
+    free(r->version);
+    free(r->run_id);
+    for (size_t i = 0; i < r->argc; i++)
+        free(r->argv[i]);
+    free(r->argv);
+    free(r->drain);
+    for (size_t i = 0; i < r->nkinds; i++)
+        free(r->kinds[i]);
+    free(r->kinds);
+    for (size_t i = 0; i < r->nfindings; i++) {
+        struct cli_finding *f = &r->findings[i];
+        free(f->kind);
+        free(f->message);
+        free(f->routine);
+        free(f->ranges);
+        free_stack(&f->stack);
+        for (size_t k = 0; k < f->nrelated; k++) {
+            free(f->related[k].role);
+            free_stack(&f->related[k].stack);
+        }
+        free(f->related);
+    }
+    free(r->findings);
+    for (size_t i = 0; i < r->nmodules; i++) {
+        free(r->modules[i].path);
+        free(r->modules[i].build_id);
+    }
+    free(r->modules);
+}
+
+static void read_strings(struct ctx *c, json_t *arr, const char *key, size_t *n, char ***out)
+{
+    size_t i;
+    json_t *v;
+    *n = json_array_size(arr);
+    *out = cli_alloc((*n ? *n : 1) * sizeof **out);
+    json_array_foreach(arr, i, v) {
+        if (!json_is_string(v)) {
+            size_t mark = enter(c, key, (long)i);
+            bad(c, "", "expected a string");
+            leave(c, mark);
+            return;
+        }
+        (*out)[i] = cli_strdup(json_string_value(v));
+    }
+}
+
+static void read_report(struct ctx *c, json_t *root, struct cli_report *r)
+{
+    json_t *v, *o;
+    size_t i, mark;
+    if ((o = member(c, root, "tool", JSON_OBJECT, 0)) != NULL) {
+        mark = enter(c, "tool", -1);
+        r->version = str(c, o, "version", 0);
+        leave(c, mark);
+    }
+    r->run_id = str(c, root, "run_id", 1);
+    if ((o = member(c, root, "process", JSON_OBJECT, 0)) != NULL) {
+        mark = enter(c, "process", -1);
+        r->pid = num(c, o, "pid", 0, NULL);
+        r->ppid = num(c, o, "ppid", 0, NULL);
+        r->start_time = num(c, o, "start_time", 0, NULL);
+        if ((v = member(c, o, "argv", JSON_ARRAY, 0)) != NULL)
+            read_strings(c, v, "argv", &r->argc, &r->argv);
+        leave(c, mark);
+    }
+    if ((o = member(c, root, "options", JSON_OBJECT, 0)) != NULL) {
+        mark = enter(c, "options", -1);
+        r->stack_depth = num(c, o, "stack_depth", 0, NULL);
+        r->max_findings = num(c, o, "max_findings", 0, NULL);
+        r->drain = str(c, o, "drain", 0);
+        if ((v = member(c, o, "kinds", JSON_ARRAY, 0)) != NULL)
+            read_strings(c, v, "kinds", &r->nkinds, &r->kinds);
+        leave(c, mark);
+    }
+    if ((v = member(c, root, "modules", JSON_ARRAY, 0)) != NULL) {
+        r->nmodules = json_array_size(v);
+        r->modules = cli_alloc((r->nmodules ? r->nmodules : 1) * sizeof *r->modules);
+        json_array_foreach(v, i, o) {
+            mark = enter(c, "modules", (long)i);
+            if (!json_is_object(o)) {
+                bad(c, "", "expected an object");
+            } else {
+                r->modules[i].path = str(c, o, "path", 0);
+                r->modules[i].build_id = str(c, o, "build_id", 1);
+                r->modules[i].base = hex(c, o, "base", 0, NULL);
+            }
+            leave(c, mark);
+        }
+    }
+    if (c->failed)
+        return; /* findings refer to modules */
+    if ((v = member(c, root, "findings", JSON_ARRAY, 0)) != NULL) {
+        r->nfindings = json_array_size(v);
+        r->findings = cli_alloc((r->nfindings ? r->nfindings : 1) * sizeof *r->findings);
+        json_array_foreach(v, i, o) {
+            mark = enter(c, "findings", (long)i);
+            if (!json_is_object(o))
+                bad(c, "", "expected an object");
+            else
+                read_finding(c, o, r, &r->findings[i]);
+            leave(c, mark);
+            if (c->failed)
+                return;
+        }
+    }
+    if ((o = member(c, root, "summary", JSON_OBJECT, 0)) != NULL) {
+        mark = enter(c, "summary", -1);
+        r->errors = num(c, o, "errors", 0, NULL);
+        r->warnings = num(c, o, "warnings", 0, NULL);
+        r->api_calls = num(c, o, "api_calls", 0, NULL);
+        r->threads = num(c, o, "threads", 0, NULL);
+        r->stacks = num(c, o, "stacks", 0, NULL);
+        r->stacks_dropped = num(c, o, "stacks_dropped", 0, NULL);
+        r->shadow_bytes = num(c, o, "shadow_bytes", 0, NULL);
+        r->peak_shadow_bytes = num(c, o, "peak_shadow_bytes", 0, NULL);
+        r->dropped_occurrences = num(c, o, "dropped_occurrences", 0, NULL);
+        r->truncated = json_is_true(json_object_get(o, "truncated"));
+        leave(c, mark);
+    }
+}
+
+/* schema_check -- is root a raw report this nvcheck can read? */
+static int schema_check(struct ctx *c, json_t *root)
+{
+    if (!json_is_object(root))
+        return bad(c, "", "not an nvcheck report (the top level is not an object)");
+    json_t *s = json_object_get(root, "schema");
+    if (!json_is_string(s))
+        return bad(c, "", "not an nvcheck raw report (no \"schema\" member)");
+    const char *v = json_string_value(s);
+    if (!strcmp(v, SCHEMA))
+        return 0;
+    if (!strcmp(v, "nvcheck/1"))
+        return bad(c, "", "a rendered report (nvcheck/1); give the raw nvcheck.PID.json files");
+    if (!strncmp(v, SCHEMA_PREFIX, strlen(SCHEMA_PREFIX)))
+        return bad(c, "", "written by a newer nvcheck (schema %.40s); this one reads %s", v,
+                   SCHEMA);
+    return bad(c, "", "not an nvcheck raw report (schema \"%.40s\")", v);
+}
+
+int cli_load(struct cli_set *set, const char *path)
+{
+    struct ctx c = {.file = path};
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return cli_error(path, "%s", strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return cli_error(path, "is a directory");
+    if ((size_t)st.st_size > MAX_FILE)
+        return cli_error(path, "too large for a report (%lld bytes; the limit is %lu MiB)",
+                         (long long)st.st_size, MAX_FILE >> 20);
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        if (je.position == 0 && je.line <= 1 && errno)
+            return cli_error(path, "%s", strerror(errno));
+        return cli_error(path, "not valid JSON (line %d, column %d: %s)", je.line, je.column,
+                         je.text);
+    }
+    struct cli_report r = {0};
+    r.path = cli_strdup(path);
+    if (schema_check(&c, root) == 0)
+        read_report(&c, root, &r);
+    json_decref(root);
+    if (c.failed) {
+        free_report(&r);
+        return CLI_BAD_INPUT;
+    }
+    struct cli_report *v = realloc(set->r, (set->n + 1) * sizeof *v);
+    if (!v) {
+        free_report(&r);
+        return cli_error(path, "out of memory");
+    }
+    set->r = v;
+    /* Findings point at their report: fix them up for its final place. */
+    set->r[set->n] = r;
+    for (size_t i = 0; i < r.nfindings; i++)
+        set->r[set->n].findings[i].report = &set->r[set->n];
+    for (size_t k = 0; k < set->n; k++)
+        for (size_t i = 0; i < set->r[k].nfindings; i++)
+            set->r[k].findings[i].report = &set->r[k];
+    set->n++;
+    return CLI_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cli_load_dir(struct cli_set *set, const char *dir, const char *run_id)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return cli_error(dir, "%s", strerror(errno));
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json") || e->d_name[0] == '.')
+            continue;
+        char **v = realloc(names, (n + 1) * sizeof *v);
+        if (!v)
+            break;
+        names = v;
+        names[n++] = cli_printf("%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, by_name);
+    int rc = CLI_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (rc == CLI_OK) {
+            size_t before = set->n;
+            rc = cli_load(set, names[i]);
+            if (rc == CLI_OK && run_id &&
+                (!set->r[before].run_id || strcmp(set->r[before].run_id, run_id))) {
+                free_report(&set->r[before]); /* another run's report */
+                set->n--;
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+int cli_load_path(struct cli_set *set, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return cli_load_dir(set, path, NULL);
+    return cli_load(set, path);
+}
+
+void cli_set_free(struct cli_set *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        free_report(&set->r[i]);
+    free(set->r);
+    set->r = NULL;
+    set->n = 0;
+}
