@@ -140,7 +140,9 @@ NV_COLD static uint32_t capture(struct scache_entry *e, const struct nvc_site *s
 
 uint32_t nvc_capture(struct nvc_thread *t, const struct nvc_site *site)
 {
-    unsigned k = (unsigned)(((site->ra ^ site->slot * 0x9E3779B97F4A7C15ull) >> 7) % SCACHE);
+    /* Mix both fully: call sites a few bytes apart at the same depth must not collide. */
+    uint64_t h = (site->ra * 0x9E3779B97F4A7C15ull) ^ (site->slot * 0xC2B2AE3D27D4EB4Full);
+    unsigned k = (unsigned)((h ^ h >> 29) % SCACHE);
     struct scache_entry *e = (struct scache_entry *)(t->scache + k * scache_entry_size());
     if (e->id && e->ra == site->ra && e->slot == site->slot) {
         uint32_t n, i = 1;

@@ -26,12 +26,13 @@ struct nvc_thread {
     unsigned char *scache; /* its recent stacks (runtime.c, nvc_capture) */
 };
 
-/* What the report says about a thread id, kept after the thread is gone. */
+/* What the report says about a thread id, kept after the thread is gone. A cache line
+ * each: every thread writes its own on every flush and drain. */
 struct nvc_thread_info {
     pid_t tid;
     uint64_t last_flush; /* TSC of its last flush that left lines FLUSHED */
     uint64_t last_drain; /* TSC of its last drain */
-};
+} __attribute__((aligned(64)));
 
 enum nvc_state { NVC_OFF, NVC_STARTING, NVC_READY, NVC_DONE, NVC_DISABLED };
 

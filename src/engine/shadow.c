@@ -20,10 +20,11 @@
  * drain persists it. Runs left at token free or exit become findings (nve_take).
  *
  * Layout. Address space is cut into 4 KiB chunks; a chunk's runs are a small sorted
- * array (segs.c) found through a per-shard open-addressing table (chunkmap.c). 64
- * shards, each with its own spinlock and arena, are chosen by 2 MiB slice of
- * address, so threads working on different data rarely meet and a bulk write takes
- * one or two locks. A range operation walks its chunks one lookup each, or -- when the
+ * array (segs.c) found through a per-shard open-addressing table (chunkmap.c). 1024
+ * shards, each with its own spinlock and arena, are chosen by 2 MiB slice of address,
+ * consecutive slices to consecutive shards: threads working on different data (up to
+ * 2 GiB apart) never share a lock or a table line, and a bulk write takes one or two
+ * locks. A range operation walks its chunks one lookup each, or -- when the
  * range covers more chunks than exist (a 1 TiB region) -- scans the tables instead.
  *
  * Drains. Each thread keeps the line ranges it flushed since its last drain
@@ -43,7 +44,7 @@
 
 #include <string.h>
 
-#define NSHARDS 64
+#define NSHARDS 1024
 #define SHARD_SLICE_SHIFT 21
 #define PUBLISH_STEP 4096
 #define SCAN_MIN_CHUNKS 64
@@ -80,8 +81,11 @@ static uintptr_t line_up(uintptr_t a)
 
 static struct shard *shard_of(struct nve_shadow *sh, uintptr_t chunk)
 {
+    /* Consecutive slices go to consecutive shards (no hash): threads working on
+     * different parts of a region then touch different shards -- different locks and
+     * table lines -- rather than all of them. */
     uintptr_t slice = chunk >> (SHARD_SLICE_SHIFT - NVE_CHUNK_SHIFT);
-    return &sh->shard[(slice * 0x9E3779B97F4A7C15ull) >> 58];
+    return &sh->shard[slice % NSHARDS];
 }
 
 /* publish -- fold a shard's memory use into the global count, in steps, so the hot

@@ -82,6 +82,13 @@ int nvu_init(char *why, size_t cap)
     get_reg_p = (get_reg_fn)dlsym(h, STR(unw_get_reg));
     if (!getcontext_p || !init_local_p || !step_p || !get_reg_p)
         getcontext_p = NULL; /* nvu_capture_slots declines; unw_backtrace still works */
+    /* Per-thread caches: the global ones are guarded by a lock that masks signals
+     * (two sigprocmask system calls per lookup). */
+    int (*policy)(unw_addr_space_t, unw_caching_policy_t) =
+        (int (*)(unw_addr_space_t, unw_caching_policy_t))dlsym(h, STR(unw_set_caching_policy));
+    unw_addr_space_t *local = (unw_addr_space_t *)dlsym(h, STR(unw_local_addr_space));
+    if (policy && local)
+        policy(*local, UNW_CACHE_PER_THREAD);
     if (!backtrace_p) {
         nv_format(why, cap, "%s has no %s; stacks will have one frame", NVC_LIBUNWIND_SONAME,
                   STR(unw_backtrace));
