@@ -13,9 +13,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define MIN_SHIFT 4
 #define BLOCK (1u << 20)
-#define BIG (16u << (NV_ARENA_CLASSES - 1))
+#define BIG 65536u
 
 /* A block's first 16 bytes link it to the previous block; big allocations are not
  * linked (their owners free them). */
@@ -41,11 +40,21 @@ static size_t page_round(size_t n)
     return (n + 4095) & ~(size_t)4095;
 }
 
+/* Size classes: 16, 32, then two per power of two (48, 64, 96, 128, 192, ...,
+ * 65536), so a block wastes at most a third of itself rather than half. */
 static unsigned class_of(size_t n)
 {
-    if (n <= (1u << MIN_SHIFT))
-        return 0;
-    return (unsigned)(64 - __builtin_clzll((unsigned long long)(n - 1))) - MIN_SHIFT;
+    if (n <= 32)
+        return n <= 16 ? 0 : 1;
+    unsigned p = (unsigned)(64 - __builtin_clzll((unsigned long long)(n - 1))); /* 2^p >= n */
+    return n <= (size_t)3 << (p - 2) ? 2 * p - 10 : 2 * p - 9;
+}
+
+static size_t class_size(unsigned c)
+{
+    if (c < 2)
+        return (size_t)16 << c;
+    return c % 2 ? (size_t)1 << ((c + 9) / 2) : (size_t)3 << (c / 2 + 3);
 }
 
 void *nv_arena_alloc(struct nv_arena *a, size_t n)
@@ -59,7 +68,7 @@ void *nv_arena_alloc(struct nv_arena *a, size_t n)
         return p;
     }
     unsigned c = class_of(n);
-    size_t sz = (size_t)1 << (c + MIN_SHIFT);
+    size_t sz = class_size(c);
     void *p = a->free[c];
     if (p) {
         memcpy(&a->free[c], p, sizeof(void *));
@@ -104,7 +113,7 @@ void nv_arena_free(struct nv_arena *a, void *p, size_t n)
     unsigned c = class_of(n);
     memcpy(p, &a->free[c], sizeof(void *));
     a->free[c] = p;
-    a->in_use -= (size_t)1 << (c + MIN_SHIFT);
+    a->in_use -= class_size(c);
 }
 
 void nv_arena_release(struct nv_arena *a)

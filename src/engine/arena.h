@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define NV_ARENA_CLASSES 13 /* 16 B .. 64 KiB; larger blocks are mapped on their own */
+#define NV_ARENA_CLASSES 24 /* 16 B .. 64 KiB; larger blocks are mapped on their own */
 
 /* Not thread-safe: each arena belongs to one lock (a shadow shard, the stack depot,
  * the findings table). Zero-initialised is a valid empty arena. */

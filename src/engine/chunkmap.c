@@ -26,9 +26,9 @@ struct nve_chunk *cmap_find(const struct nve_chunkmap *m, uintptr_t key)
     }
 }
 
-NV_COLD static int grow(struct nve_chunkmap *m, struct nv_arena *a)
+/* resize -- move every chunk into a table of size slots (a power of two >= 64). */
+NV_COLD static int resize(struct nve_chunkmap *m, struct nv_arena *a, uint32_t size)
 {
-    uint32_t size = m->slot ? (m->mask + 1) * 2 : 64;
     struct nve_chunk *old = m->slot;
     uint32_t old_size = old ? m->mask + 1 : 0;
     struct nve_chunk *s = nv_arena_calloc(a, size * sizeof *s);
@@ -46,6 +46,29 @@ NV_COLD static int grow(struct nve_chunkmap *m, struct nv_arena *a)
     }
     nv_arena_free(a, old, old_size * sizeof *old);
     return 0;
+}
+
+static int grow(struct nve_chunkmap *m, struct nv_arena *a)
+{
+    return resize(m, a, m->slot ? (m->mask + 1) * 2 : 64);
+}
+
+void cmap_shrink(struct nve_chunkmap *m, struct nv_arena *a, int release_empty)
+{
+    uint32_t size = m->slot ? m->mask + 1 : 0;
+    if (!m->slot || (m->count && (size == 64 || m->count * 8 > size)))
+        return;
+    if (m->count == 0 && (release_empty || size > 64)) {
+        nv_arena_free(a, m->slot, size * sizeof *m->slot);
+        m->slot = NULL;
+        m->mask = 0;
+        return;
+    }
+    uint32_t want = 64;
+    while (want < m->count * 4)
+        want *= 2;
+    if (want < size)
+        resize(m, a, want); /* on failure the big table simply stays */
 }
 
 struct nve_chunk *cmap_insert(struct nve_chunkmap *m, struct nv_arena *a, uintptr_t key)

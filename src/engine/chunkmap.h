@@ -18,6 +18,11 @@ struct nve_chunk *cmap_find(const struct nve_chunkmap *m, uintptr_t key);
 struct nve_chunk *cmap_insert(struct nve_chunkmap *m, struct nv_arena *a, uintptr_t key);
 /* cmap_remove -- drop an (already released) chunk; the slot may then hold another. */
 void cmap_remove(struct nve_chunkmap *m, struct nve_chunk *c);
+/* cmap_shrink -- give memory back when the table is mostly empty; an empty table
+ * is freed when it is big, or always with release_empty (the small one is kept on
+ * the hot path, where a chunk comes and goes with every write+flush). Chunk
+ * pointers are invalid afterwards. */
+void cmap_shrink(struct nve_chunkmap *m, struct nv_arena *a, int release_empty);
 void cmap_release(struct nve_chunkmap *m, struct nv_arena *a);
 
 #endif

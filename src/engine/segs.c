@@ -22,8 +22,8 @@ static int reserve(struct nv_arena *a, struct nve_chunk *c, uint32_t extra)
     if (c->n + extra <= (c->cap ? c->cap : 1))
         return 0;
     uint32_t cap = c->cap ? c->cap : 4;
-    while (cap < c->n + extra)
-        cap *= 2;
+    while (cap < c->n + extra) /* 4, 6, 8, 12, 16, 24, ...: the arena's size classes */
+        cap = cap & (cap - 1) ? cap / 3 * 4 : cap / 2 * 3;
     struct nve_seg *s = nv_arena_alloc(a, cap * sizeof *s);
     if (!s)
         return -1;
@@ -121,6 +121,13 @@ int seg_find_dirty(struct nve_chunk *c, unsigned lo, unsigned hi, uintptr_t base
     return 0;
 }
 
+/* straddles -- a run starts before off and ends after it (a split there adds one). */
+static uint32_t straddles(struct nve_chunk *c, unsigned off)
+{
+    uint32_t i = find(c, off);
+    return i < c->n && nve_runs(c)[i].lo < off;
+}
+
 /* covers -- [lo, hi) covers every run of the (non-empty) chunk. */
 static int covers(struct nve_chunk *c, unsigned lo, unsigned hi)
 {
@@ -135,7 +142,8 @@ int seg_set(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi,
     if (c->n == 0 || covers(c, lo, hi)) {
         c->n = 0; /* short path: the range replaces everything */
     } else {
-        if (reserve(a, c, 3) < 0)
+        /* Room for the new run plus a split at each end that cuts a run. */
+        if (reserve(a, c, 1 + straddles(c, lo) + straddles(c, hi)) < 0)
             return -1;
         span(c, lo, hi, &i, &j);
     }
@@ -163,7 +171,7 @@ int seg_flush(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi,
         c->n = 0;
         return 0;
     }
-    if (reserve(a, c, 2) < 0)
+    if (reserve(a, c, straddles(c, lo) + straddles(c, hi)) < 0)
         return -1;
     uint32_t i, j;
     span(c, lo, hi, &i, &j);

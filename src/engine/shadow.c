@@ -132,6 +132,7 @@ NV_INLINE int walk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create
         }
         if (s != held) {
             if (held) {
+                cmap_shrink(&held->map, &held->arena, 0);
                 publish(sh, held);
                 nv_lock_give(&held->lock);
             }
@@ -153,6 +154,7 @@ NV_INLINE int walk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create
             break;
     }
     if (held) {
+        cmap_shrink(&held->map, &held->arena, 0);
         publish(sh, held);
         nv_lock_give(&held->lock);
     }
@@ -182,6 +184,7 @@ NV_COLD static int scan(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, visit
             else
                 i++;
         }
+        cmap_shrink(&s->map, &s->arena, 1);
         publish(sh, s);
         nv_lock_give(&s->lock);
     }
