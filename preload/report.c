@@ -2,9 +2,12 @@
  *
  * Written with jsonw (no malloc, no stdio) into a temp file beside the target --
  * O_CREAT|O_EXCL|O_NOFOLLOW, so a planted file or symlink is never followed or
- * clobbered -- then renamed over it: readers see a whole report or none. Frames are
- * module index + file offset of the call instruction (return address - 1), which is
- * what addr2line and libdw take; the module table carries paths and build-ids.
+ * clobbered -- then given its name: readers see a whole report or none. A name that
+ * is per process (%p, or a directory) never replaces another report: an exec'd
+ * image keeps the pid, so its report takes the next free name, nvcheck.PID.1.json.
+ * Frames are module index + file offset of the call instruction (return address -
+ * 1), which is what addr2line and libdw take; the module table carries paths and
+ * build-ids.
  * The format is documented in reports/raw-report.schema.json.
  */
 #include "report.h"
@@ -30,6 +33,7 @@ int nvc_report_path(char *dst, size_t cap, const char *tmpl, pid_t pid)
 {
     char pidstr[16];
     size_t n = 0;
+    int per_process = 0;
     nv_format(pidstr, sizeof pidstr, "%d", (int)pid);
     if (!tmpl || !*tmpl)
         tmpl = "nvcheck.%p.json";
@@ -37,7 +41,7 @@ int nvc_report_path(char *dst, size_t cap, const char *tmpl, pid_t pid)
         const char *piece = s;
         size_t len = 1;
         if (s[0] == '%' && s[1] == 'p')
-            piece = pidstr, len = strlen(pidstr), s++;
+            piece = pidstr, len = strlen(pidstr), s++, per_process = 1;
         else if (s[0] == '%' && s[1] == '%')
             s++;
         if (n + len >= cap)
@@ -51,8 +55,9 @@ int nvc_report_path(char *dst, size_t cap, const char *tmpl, pid_t pid)
         size_t k = nv_format(dst + n, cap - n, "/nvcheck.%s.json", pidstr);
         if (n + k + 1 >= cap)
             return -1;
+        per_process = 1;
     }
-    return 0;
+    return per_process;
 }
 
 /* ---- pieces of the document ---- */
@@ -120,8 +125,10 @@ static void w_message(struct jw *w, const struct nve_finding *f)
     switch (o->key.kind) {
     case NV_K_UNFLUSHED_WRITE:
         jw_str_fmt(w, "%zu bytes written at %p were never flushed", o->size, (void *)o->addr);
-        jw_str_add(w, o->key.rel_role[0] == NVE_ROLE_TOKEN_FREED_AT ? " before the token was freed"
-                                                                     : " before exit");
+        if (o->key.rel_role[0] == NVE_ROLE_TOKEN_FREED_AT)
+            jw_str_add(w, " before the token was freed");
+        else
+            jw_str_add(w, nvc.execing ? " before exec" : " before exit");
         break;
     case NV_K_UNDRAINED_FLUSH:
         jw_str_fmt(w, "%zu bytes at %p were flushed but not drained", o->size, (void *)o->addr);
@@ -416,6 +423,10 @@ static void w_report(struct jw *w, const struct nve_modules *mods,
     jw_key(w, "version");
     jw_str(w, PACKAGE_VERSION);
     jw_end_obj(w);
+    if (nvc.run_id[0]) {
+        jw_key(w, "run_id");
+        jw_str(w, nvc.run_id);
+    }
     jw_key(w, "process");
     w_process(w);
     jw_key(w, "options");
@@ -435,13 +446,39 @@ static void w_report(struct jw *w, const struct nve_modules *mods,
 
 static struct jw writer; /* 16 KiB: too big for a signal handler's stack */
 
+/* publish -- give the complete temp file its name (path; the name taken is left
+ * there). A fixed name is what the user asked for: replaced, as rename does. A per
+ * process name must not replace another report: link() fails rather than replace,
+ * and the next of name.1.json, name.2.json, ... is tried. A file system without hard
+ * links falls back to rename. Returns 0 or an errno value. */
+static int publish(const char *tmp, char *path, size_t cap, int per_process)
+{
+    char stem[4200];
+    size_t len = strlen(path);
+    if (!per_process || len >= sizeof stem)
+        return rename(tmp, path) < 0 ? errno : 0;
+    memcpy(stem, path, len + 1);
+    const char *ext = len >= 5 && !strcmp(stem + len - 5, ".json") ? ".json" : "";
+    stem[len - strlen(ext)] = 0;
+    for (unsigned i = 1; i <= 1000; i++) {
+        if (link(tmp, path) == 0)
+            return unlink(tmp), 0;
+        if (errno != EEXIST)
+            return rename(tmp, path) < 0 ? errno : 0;
+        if (nv_format(path, cap, "%s.%u%s", stem, i, ext) + 1 >= cap)
+            break;
+    }
+    return EEXIST;
+}
+
 void nvc_report_write(void)
 {
-    char path[4200], tmp[4300];
+    char path[4220], tmp[4300];
     struct nv_arena arena = {0};
     struct nve_modules mods;
     struct nve_findings_totals t;
-    if (nvc_report_path(path, sizeof path, nvc.output, nvc.pid) < 0) {
+    int per_process = nvc_report_path(path, sizeof path - 20, nvc.output, nvc.pid);
+    if (per_process < 0) {
         nv_say("report path from NVCHECK_OUTPUT is too long; no report written");
         return;
     }
@@ -460,8 +497,8 @@ void nvc_report_write(void)
     if (close(fd) < 0 && !err)
         err = errno;
     nv_arena_release(&arena);
-    if (!err && rename(tmp, path) < 0)
-        err = errno;
+    if (!err)
+        err = publish(tmp, path, sizeof path, per_process);
     if (err) {
         unlink(tmp);
         nv_say("cannot write report %s: %s", path, strerrordesc_np(err));

@@ -12,7 +12,7 @@
  *
  * Exit. The destructor (which runs after the program's own destructors, since we
  * were loaded first) turns the remaining state into findings and writes the report.
- * A process that never called the API writes none.
+ * A process that never called the API writes none. exec does the same first.
  *
  * Fork. Every lock is taken before fork and released (or reset, in the child)
  * after it. The child keeps the outstanding state it inherited -- those bytes are
@@ -290,6 +290,11 @@ NV_COLD void nvc_init(void)
         strcpy(nvc.output, out);
     else if (out)
         nv_say("NVCHECK_OUTPUT is longer than %zu bytes; using the default", sizeof nvc.output - 1);
+    const char *run_id = getenv("NVCHECK_RUN_ID");
+    if (run_id && strlen(run_id) < sizeof nvc.run_id)
+        strcpy(nvc.run_id, run_id);
+    else if (run_id)
+        nv_say("NVCHECK_RUN_ID is longer than %zu bytes; ignored", sizeof nvc.run_id - 1);
     nvc.pid = getpid();
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -310,17 +315,58 @@ NV_COLD void nvc_init(void)
         nv_say("cannot set up the checker (out of memory); checking disabled");
 }
 
-void nvc_fini(void)
+/* finish -- the end of this image, by exit or exec: checking off (later calls run
+ * unchecked), outstanding state into findings, and the report, if the API was used. */
+static int finish(void)
 {
     int expected = NVC_READY;
     if (!__atomic_compare_exchange_n(&nvc.state, &expected, NVC_DONE, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_RELAXED))
-        return;
+        return 0;
     tls.busy = 1;
-    if (!__atomic_load_n(&nvc.used, __ATOMIC_RELAXED))
-        return;
-    nvc_sweep_exit();
-    nvc_report_write();
+    if (__atomic_load_n(&nvc.used, __ATOMIC_RELAXED)) {
+        nvc_sweep_exit();
+        nvc_report_write();
+    }
+    return 1;
+}
+
+void nvc_fini(void)
+{
+    finish();
+}
+
+/* ---- exec (preload/exec.c) ----
+ *
+ * exec ends an image like exit, but runs no destructor: report first. Not in a vfork
+ * child (our pid is not its own: it shares its parent's memory, and must only exec)
+ * nor when exec interrupts the checker on this thread (its locks may be held). If
+ * exec fails, checking resumes afresh, like in a fork child: the findings already
+ * reported are forgotten, so a later report -- under a name of its own, see
+ * report.c -- does not repeat them; the state swept is gone too, so that report may
+ * miss what became of bytes written before the failed exec. */
+int nvc_exec_begin(void)
+{
+    if (tls.busy || getpid() != nvc.pid)
+        return 0;
+    nvc.execing = 1;
+    if (finish())
+        return 1;
+    nvc.execing = 0;
+    return 0;
+}
+
+void nvc_exec_failed(void)
+{
+    nve_findings_clear(nvc.findings);
+    nvc.used = 0;
+    for (struct nvc_thread *t = all_threads; t; t = t->all_next)
+        t->calls = 0;
+    nvc.execing = 0;
+    tls.busy = 0;
+    int expected = NVC_DONE;
+    __atomic_compare_exchange_n(&nvc.state, &expected, NVC_READY, 0, __ATOMIC_ACQ_REL,
+                                __ATOMIC_RELAXED);
 }
 
 __attribute__((constructor)) static void nvcheck_start(void)

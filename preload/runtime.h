@@ -49,6 +49,8 @@ struct nvc_runtime {
     pid_t pid;
     int64_t start_unix;
     char output[4096]; /* NVCHECK_OUTPUT, or empty for the default */
+    char run_id[256];  /* NVCHECK_RUN_ID (set by nvcheck run), or empty */
+    int execing;       /* the report being written is for an exec, not an exit */
 };
 
 extern struct nvc_runtime nvc;
@@ -79,5 +81,12 @@ void nvc_fail(const char *what);
 
 void nvc_init(void);
 void nvc_fini(void);
+
+/* nvc_exec_begin -- this image is about to be replaced by exec: report as at exit.
+ * Returns 1 when it did; checking is then off until nvc_exec_failed turns it on again
+ * (exec returned). 0 when there was nothing to do: checking off, a vfork child (its
+ * memory is its parent's), or a signal handler interrupting the checker. */
+int nvc_exec_begin(void);
+void nvc_exec_failed(void);
 
 #endif

@@ -3,7 +3,8 @@
 # only those missing; apt-get update runs only when something is missing.
 set -e
 PKGS="build-essential autoconf automake libtool pkg-config binutils
-      libunwind-dev uthash-dev libjansson-dev libdw-dev python3 python3-jsonschema"
+      libunwind-dev uthash-dev libjansson-dev libdw-dev python3 python3-jsonschema
+      libxml2-utils"
 missing=
 for p in $PKGS "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -151,6 +151,13 @@ struct cli_groups {
  * then innermost source location (stable across runs). */
 void cli_group(const struct cli_set *set, struct cli_groups *out);
 void cli_groups_free(struct cli_groups *g);
+/* cli_group_pids -- the distinct pids of g's members, ascending, into pids (room for
+ * g->nmembers); returns how many. */
+size_t cli_group_pids(const struct cli_group *g, int64_t *pids);
+/* cli_group_stable_first -- for --stable output, the member to show: chosen by what
+ * it says (region offset, size, message without addresses, argv), not by pid or
+ * address, so that the same run gives the same choice every time. */
+const struct cli_finding *cli_group_stable_first(const struct cli_group *g);
 
 /* cli_stack_key -- a text key for a stack that does not depend on addresses: frames
  * as function@file[:line] (file by base name) where known, else module+offset.
@@ -195,6 +202,11 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *cli_alloc(size_t n);            /* calloc or exit 2 with a message */
 char *cli_strdup(const char *s);      /* NULL stays NULL */
 char *cli_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* cli_stable_text -- s with every hex number of 0x10000 or more replaced by "0x...", for
+ * --stable output: addresses and token handles change from run to run, flag values
+ * (0x40) do not, and nothing can be mapped below 0x10000 (vm.mmap_min_addr). Caller
+ * frees; NULL stays NULL. */
+char *cli_stable_text(const char *s);
 /* cli_kinds_mask -- parse "errors", "warnings", "all", or a comma list of kinds into a
  * bit mask; -1 with a message naming the bad item. */
 long cli_kinds_mask(const char *spec, const char *what);

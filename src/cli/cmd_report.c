@@ -1,7 +1,9 @@
 /* cmd_report.c -- nvcheck report: merge, symbolise and render raw reports. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,7 +18,9 @@ static const char usage[] =
     "      --stable            leave out addresses and pids, sort: output can be diffed\n"
     "      --source-root DIR   sarif: file locations relative to DIR (repository root)\n"
     "      --gen-suppressions  print suppression rules matching these findings\n"
-    "      --color WHEN        text: auto (on a terminal; default), always, never\n"
+    "      --color WHEN        text: auto (on a terminal, unless NO_COLOR is set; the\n"
+    "                          default), always, never\n"
+    "      --max-findings N    text: show the first N findings, then how many more\n"
     "  -q, --quiet             no warnings about missing or changed binaries\n"
     "  -h, --help              this help\n"
     "\n"
@@ -35,7 +39,38 @@ static const struct {
     {"junit", cli_render_junit},
 };
 
-int cli_cmd_report(int argc, char **argv)
+/* parse_count -- a non-negative decimal number, all of s. */
+static int parse_count(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || errno || s[0] == '-')
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+struct opts {
+    renderer fn;
+    struct cli_render_opts ro;
+    const char *output, *color;
+    int quiet;
+};
+
+static int bad_option(char **argv, int c)
+{
+    const char *opt = argv[optind - 1];
+    char shortopt[3] = {'-', (char)optopt, 0};
+    if (optopt && strncmp(opt, "--", 2))
+        opt = shortopt; /* in a cluster like -qz, name the letter */
+    if (c == ':')
+        return cli_error("report", "option '%s' needs a value (see nvcheck report --help)", opt);
+    return cli_error("report", "unknown option '%s' (see nvcheck report --help)", opt);
+}
+
+/* parse -- the options into o; -1 to go on, else the exit status. */
+static int parse(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
@@ -44,78 +79,101 @@ int cli_cmd_report(int argc, char **argv)
         {"source-root", required_argument, NULL, 'R'},
         {"gen-suppressions", no_argument, NULL, 'G'},
         {"color", required_argument, NULL, 'C'},
+        {"max-findings", required_argument, NULL, 'M'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    struct cli_render_opts ro = {0};
-    renderer fn = cli_render_text;
-    const char *output = NULL, *color = "auto";
-    int quiet = 0, c;
+    int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+f:o:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:o:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'f':
-            fn = NULL;
+            o->fn = NULL;
             for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
                 if (!strcmp(optarg, formats[i].name))
-                    fn = formats[i].fn;
-            if (!fn)
+                    o->fn = formats[i].fn;
+            if (!o->fn)
                 return cli_error("report", "unknown format '%s' (text, json, sarif, junit)",
                                  optarg);
             break;
         case 'o':
-            output = optarg;
+            o->output = optarg;
             break;
         case 'S':
-            ro.stable = 1;
+            o->ro.stable = 1;
             break;
         case 'R':
-            ro.source_root = optarg;
+            o->ro.source_root = optarg;
             break;
         case 'G':
-            fn = cli_render_suppressions;
+            o->fn = cli_render_suppressions;
             break;
         case 'C':
             if (strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never"))
                 return cli_error("report", "--color: expected auto, always or never");
-            color = optarg;
+            o->color = optarg;
+            break;
+        case 'M':
+            if (parse_count(optarg, &o->ro.max_findings) != 0)
+                return cli_error("report", "--max-findings: expected a number, got '%s'",
+                                 optarg);
             break;
         case 'q':
-            quiet = 1;
+            o->quiet = 1;
             break;
         case 'h':
             fputs(usage, stdout);
             return CLI_OK;
         default:
-            return cli_error("report", "unknown option '%s' (see nvcheck report --help)",
-                             argv[optind - 1]);
+            return bad_option(argv, c);
         }
     }
     if (optind == argc)
         return cli_error("report", "no reports given (see nvcheck report --help)");
-    struct cli_set set = {0};
-    int rc = CLI_OK;
-    for (int i = optind; i < argc && rc == CLI_OK; i++)
-        rc = cli_load_path(&set, argv[i]);
+    return -1;
+}
+
+/* render -- symbolise, merge and render set as o says. */
+static int render(struct cli_set *set, struct opts *o)
+{
+    struct cli_groups groups = {0};
+    struct cli_out out;
+    cli_symbolize(set, o->quiet);
+    cli_group(set, &groups);
+    int rc = cli_out_open(&out, o->output);
     if (rc == CLI_OK) {
-        struct cli_groups groups = {0};
-        struct cli_out out;
-        cli_symbolize(&set, quiet);
-        cli_group(&set, &groups);
-        rc = cli_out_open(&out, output);
-        if (rc == CLI_OK) {
-            ro.color = !strcmp(color, "always") ||
-                       (!strcmp(color, "auto") && out.f == stdout && isatty(STDOUT_FILENO));
-            rc = fn(out.f, &set, &groups, &ro);
-            out.failed = rc != CLI_OK;
-            int rc2 = cli_out_close(&out);
-            if (rc == CLI_OK)
-                rc = rc2;
-        }
-        cli_groups_free(&groups);
+        const char *no_color = getenv("NO_COLOR");
+        o->ro.color = !strcmp(o->color, "always") ||
+                      (!strcmp(o->color, "auto") && out.f == stdout && isatty(STDOUT_FILENO) &&
+                       !(no_color && *no_color));
+        rc = o->fn(out.f, set, &groups, &o->ro);
+        out.failed = rc != CLI_OK;
+        int rc2 = cli_out_close(&out);
+        if (rc == CLI_OK)
+            rc = rc2;
     }
+    cli_groups_free(&groups);
+    return rc;
+}
+
+int cli_cmd_report(int argc, char **argv)
+{
+    struct opts o = {.fn = cli_render_text, .color = "auto"};
+    int rc = parse(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    struct cli_set set = {0};
+    rc = CLI_OK;
+    for (int i = optind; i < argc && rc == CLI_OK; i++) {
+        size_t before = set.n;
+        rc = cli_load_path(&set, argv[i]);
+        if (rc == CLI_OK && set.n == before) /* a directory: nothing to render is a mistake */
+            rc = cli_error(argv[i], "no reports (*.json) in this directory");
+    }
+    if (rc == CLI_OK)
+        rc = render(&set, &o);
     cli_set_free(&set);
     return rc;
 }

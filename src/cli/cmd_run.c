@@ -1,8 +1,328 @@
-/* cmd_run.c -- PLACEHOLDER until its owner lands it. */
+/* cmd_run.c -- nvcheck run: run a program under the checker, then sum up its findings.
+ *
+ * The program runs as our child with libnvcheck.so first in LD_PRELOAD, every
+ * process of the run writing its own report into one directory, tagged with this
+ * run's id (NVCHECK_RUN_ID): forked children inherit all of it and exec'd images load
+ * the interposer again, so every process is covered, and reports of other runs that
+ * share the directory are told apart. The interposer is told to be quiet: when the
+ * program ends we read this run's reports and print one summary on stderr instead
+ * of a line per process.
+ *
+ * The program is disturbed as little as a wrapper can: its stdin, stdout and stderr
+ * are ours, its signal dispositions and mask are those we were given, and SIGINT,
+ * SIGTERM, SIGHUP and SIGQUIT sent to nvcheck are passed on -- except what the
+ * terminal sends to the whole foreground process group, which the program got too.
+ * Its exit status becomes ours unless findings fail the run (--fail-on): then
+ * --error-exitcode, 66 by default (TSan's: a value programs rarely use, so CI can
+ * tell the checker's verdict from the program's). A program killed by a signal is
+ * said so, and the signal raised again on nvcheck so the shell sees it.
+ *
+ * Not waited for: descendants still running when the program ends (daemons); their
+ * reports come later, outside this summary.
+ */
 #include "cli.h"
+
+#include "kinds.h"
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define DEFAULT_DIR "nvcheck-reports"
+#define DEFAULT_EXITCODE 66
+#define SHOWN 10 /* findings the summary shows in full */
+
+static const char usage[] =
+    "usage: nvcheck run [OPTIONS] [--] PROG [ARGS]\n"
+    "\n"
+    "Run PROG under the checker -- PROG, the processes it forks and the programs they\n"
+    "exec -- then print a summary of the findings on stderr. PROG's input, output and\n"
+    "signals are its own.\n"
+    "\n"
+    "  -o, --output DIR        write the reports there (default nvcheck-reports; created)\n"
+    "      --options OPTS      interposer options, as in NVCHECK_OPTIONS\n"
+    "                          (e.g. kinds=+redundant-flush:stack_depth=32)\n"
+    "      --fail-on KINDS     findings that fail the run: errors (default), warnings\n"
+    "                          (any finding), or a comma list of kinds\n"
+    "      --error-exitcode N  exit status when some do (1..255, default 66)\n"
+    "  -q, --quiet             no summary; the exit status still tells\n"
+    "  -h, --help              this help\n"
+    "\n"
+    "exit status: 66 (--error-exitcode) when findings fail the run; else PROG's own,\n"
+    "or PROG's signal raised again when a signal killed it; 2 when PROG cannot be run\n"
+    "or the usage is wrong.\n";
+
+/* ---- options ---- */
+
+enum { OPT_OPTIONS = 256, OPT_FAIL_ON, OPT_EXITCODE };
+
+static int exit_code(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*s < '0' || *s > '9' || *end || errno || v < 1 || v > 255)
+        return cli_error("--error-exitcode", "'%s' is not a number from 1 to 255", s);
+    *out = (int)v;
+    return CLI_OK;
+}
+
+/* parse -- CLI_OK, CLI_BAD_INPUT (said why), or -1 when --help was printed. */
+static int parse(struct run *r, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"options", required_argument, NULL, OPT_OPTIONS},
+        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        {"error-exitcode", required_argument, NULL, OPT_EXITCODE},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    char shortopt[3] = "-?";
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+:o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            r->dir = optarg;
+            break;
+        case OPT_OPTIONS:
+            r->options = optarg;
+            break;
+        case OPT_FAIL_ON:
+            r->fail_on = optarg;
+            break;
+        case OPT_EXITCODE:
+            if (exit_code(optarg, &r->exitcode) != CLI_OK)
+                return CLI_BAD_INPUT;
+            break;
+        case 'q':
+            r->quiet = 1;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return -1;
+        case ':':
+            return cli_error("run", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            shortopt[1] = (char)optopt;
+            return cli_error("run", "unknown option '%s' (see nvcheck run --help)",
+                             optopt ? shortopt : argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return cli_error("run", "no program given (usage: nvcheck run [OPTIONS] -- PROG [ARGS])");
+    if ((r->fail_mask = cli_kinds_mask(r->fail_on, "--fail-on")) < 0)
+        return CLI_BAD_INPUT;
+    r->argv = argv + optind;
+    return CLI_OK;
+}
+
+/* ---- running it ---- */
+
+static const int passed_on[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define NPASSED (sizeof passed_on / sizeof *passed_on)
+
+static volatile sig_atomic_t child; /* the program, while it can be signalled */
+
+static void pass_on(int sig, siginfo_t *si, void *ctx)
+{
+    (void)ctx;
+    if (si->si_code != SI_KERNEL && child > 0) /* SI_KERNEL: from the terminal, to all */
+        kill(child, sig);
+}
+
+static void handlers(struct sigaction *saved, int install)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = pass_on;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    for (size_t i = 0; i < NPASSED; i++) {
+        if (!install)
+            sigaction(passed_on[i], &saved[i], NULL);
+        else if (sigaction(passed_on[i], NULL, &saved[i]) == 0 && saved[i].sa_handler != SIG_IGN)
+            sigaction(passed_on[i], &sa, NULL); /* an ignored signal stays ignored */
+    }
+}
+
+/* exec_program -- in the child: the caller's signal mask, our environment, exec. A
+ * failure goes to the parent through the pipe (closed by a successful exec). */
+static void exec_program(const struct run *r, const sigset_t *mask, int fd)
+{
+    sigprocmask(SIG_SETMASK, mask, NULL);
+    setenv("LD_PRELOAD", r->env_preload, 1);
+    setenv("NVCHECK_OUTPUT", r->env_output, 1);
+    setenv("NVCHECK_OPTIONS", r->env_options, 1);
+    setenv("NVCHECK_RUN_ID", r->run_id, 1);
+    execvp(r->prog, r->argv);
+    int e = errno;
+    ssize_t n = write(fd, &e, sizeof e);
+    (void)n;
+    _exit(127);
+}
+
+/* run_program -- start it, pass signals on until it ends; its wait status, or -1
+ * when it could not be started (said why). */
+static int run_program(const struct run *r)
+{
+    struct sigaction saved[NPASSED];
+    sigset_t block, mask;
+    int fds[2], e, st = 0;
+    sigemptyset(&block);
+    for (size_t i = 0; i < NPASSED; i++)
+        sigaddset(&block, passed_on[i]);
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return cli_error("run", "pipe: %s", strerror(errno)), -1;
+    sigprocmask(SIG_BLOCK, &block, &mask); /* held until we pass them on */
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        exec_program(r, &mask, fds[1]);
+    int fork_errno = errno;
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        sigprocmask(SIG_SETMASK, &mask, NULL);
+        return cli_error("run", "fork: %s", strerror(fork_errno)), -1;
+    }
+    child = pid;
+    handlers(saved, 1);
+    sigprocmask(SIG_SETMASK, &mask, NULL);
+    ssize_t n = read(fds[0], &e, sizeof e);
+    close(fds[0]);
+    siginfo_t si;
+    while (waitid(P_PID, pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+        ;
+    child = 0; /* a zombie: its pid is not reused before we reap it */
+    handlers(saved, 0);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (n == (ssize_t)sizeof e)
+        return cli_error(r->argv[0], "%s", strerror(e)), -1;
+    return st;
+}
+
+/* ---- the summary ---- */
+
+static int fails(const struct run *r, const struct cli_finding *f)
+{
+    return f->kind_id >= 0 ? (int)((r->fail_mask >> f->kind_id) & 1) : f->severity == NV_SEV_ERROR;
+}
+
+static const char *plural(size_t n, const char *many)
+{
+    return n == 1 ? "" : many;
+}
+
+/* by_kind -- "findings by kind: unflushed-write 2, leaked-token 1" (groups come
+ * ordered by severity, then kind). */
+static void by_kind(const struct cli_groups *g)
+{
+    fputs("nvcheck: findings by kind:", stderr);
+    for (size_t i = 0, n; i < g->n; i += n) {
+        const char *kind = g->g[i].first->kind;
+        for (n = 1; i + n < g->n && !strcmp(g->g[i + n].first->kind, kind); n++)
+            ;
+        fprintf(stderr, "%s %s %zu", i ? "," : "", kind, n);
+    }
+    fputc('\n', stderr);
+}
+
+static void summary(const struct run *r, struct cli_set *set)
+{
+    struct cli_groups g = {0};
+    struct cli_render_opts ro = {.max_findings = SHOWN, .color = isatty(STDERR_FILENO)};
+    size_t procs = 0, failing = 0;
+    if (!set->n) {
+        fprintf(stderr, "nvcheck: no reports in %s: no process called the NV memory API and "
+                "exited\n", r->dir);
+        return;
+    }
+    cli_symbolize(set, 0);
+    cli_group(set, &g);
+    if (g.n)
+        by_kind(&g);
+    cli_render_text(stderr, set, &g, &ro);
+    for (size_t i = 0, k; i < set->n; i++) {
+        for (k = 0; k < i && set->r[k].pid != set->r[i].pid; k++)
+            ;
+        procs += k == i;
+    }
+    for (size_t i = 0; i < g.n; i++)
+        failing += fails(r, g.g[i].first);
+    fprintf(stderr, "nvcheck: %zu report%s in %s, from %zu process%s\n", set->n,
+            plural(set->n, "s"), r->dir, procs, plural(procs, "es"));
+    if (failing)
+        fprintf(stderr, "nvcheck: %zu finding%s above the bar (--fail-on %s): exit status %d\n",
+                failing, plural(failing, "s"), r->fail_on, r->exitcode);
+    cli_groups_free(&g);
+}
+
+/* verdict -- read this run's reports, sum up; our exit status, or -SIGNAL to raise. */
+static int verdict(const struct run *r, int st)
+{
+    struct cli_set set = {0};
+    int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0, failed = 0;
+    if (sig && !r->quiet) {
+        const char *name = sigabbrev_np(sig);
+        fprintf(stderr, "nvcheck: %s killed by signal %d%s%s%s\n", r->argv[0], sig,
+                name ? " (SIG" : "", name ? name : "", name ? ")" : "");
+    }
+    int rc = cli_load_dir(&set, r->dir, r->run_id);
+    for (size_t i = 0; rc == CLI_OK && i < set.n; i++)
+        for (size_t j = 0; j < set.r[i].nfindings; j++)
+            failed |= fails(r, &set.r[i].findings[j]);
+    if (rc == CLI_OK && !r->quiet)
+        summary(r, &set);
+    cli_set_free(&set);
+    if (rc != CLI_OK)
+        return rc;
+    return failed ? r->exitcode : sig ? -sig : WEXITSTATUS(st);
+}
+
+/* The C++ runtime's emergency exception pool (libstdc++, for demangling): freed at a
+ * normal exit when valgrind asks, not at death by a signal -- so free it first. */
+extern void _ZN9__gnu_cxx9__freeresEv(void) __attribute__((weak));
+
+/* die_of -- end nvcheck by the signal that ended the program (no core: the program
+ * dumped its own, if any). */
+static int die_of(int sig)
+{
+    struct rlimit none = {0, 0};
+    sigset_t s;
+    if (_ZN9__gnu_cxx9__freeresEv)
+        _ZN9__gnu_cxx9__freeresEv();
+    setrlimit(RLIMIT_CORE, &none);
+    signal(sig, SIG_DFL);
+    sigemptyset(&s);
+    sigaddset(&s, sig);
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
+    raise(sig);
+    return 128 + sig; /* still here: not a signal that terminates */
+}
 
 int cli_cmd_run(int argc, char **argv)
 {
-    (void)argc, (void)argv;
-    return cli_error("run", "not built yet");
+    struct run r = {.dir = DEFAULT_DIR, .fail_on = "errors", .exitcode = DEFAULT_EXITCODE};
+    int rc = parse(&r, argc, argv);
+    if (rc < 0)
+        return CLI_OK;
+    if (rc == CLI_OK)
+        rc = run_setup(&r);
+    if (rc == CLI_OK) {
+        int st = run_program(&r);
+        rc = st < 0 ? CLI_BAD_INPUT : verdict(&r, st);
+    }
+    run_free(&r);
+    return rc < 0 ? die_of(-rc) : rc;
 }

@@ -130,6 +130,13 @@ static int cmp_items(const void *pa, const void *pb)
     return 0;
 }
 
+/* sat_add -- a + b, at most INT64_MAX: totals stay representable as JSON integers
+ * however large the counts in (possibly hand-made) reports are. */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > INT64_MAX || b > INT64_MAX - a ? INT64_MAX : a + b;
+}
+
 void cli_group(const struct cli_set *set, struct cli_groups *out)
 {
     size_t n = 0, k = 0;
@@ -155,8 +162,8 @@ void cli_group(const struct cli_set *set, struct cli_groups *out)
         g->has_bytes = 1;
         for (size_t m = i; m < j; m++) {
             g->members[m - i] = v[m].f;
-            g->count += v[m].f->count;
-            g->bytes += v[m].f->bytes;
+            g->count = sat_add(g->count, v[m].f->count);
+            g->bytes = sat_add(g->bytes, v[m].f->bytes);
             g->has_bytes &= v[m].f->has_bytes;
         }
         i = j;
@@ -173,4 +180,49 @@ void cli_groups_free(struct cli_groups *g)
     free(g->g);
     g->g = NULL;
     g->n = 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+size_t cli_group_pids(const struct cli_group *g, int64_t *pids)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g->nmembers; i++)
+        pids[i] = g->members[i]->report->pid;
+    qsort(pids, g->nmembers, sizeof *pids, cmp_pid);
+    for (size_t i = 0; i < g->nmembers; i++)
+        if (i == 0 || pids[i] != pids[n - 1])
+            pids[n++] = pids[i];
+    return n;
+}
+
+/* by_content -- the order of cli_group_stable_first: nothing that differs between runs. */
+static int by_content(const struct cli_finding *a, const struct cli_finding *b)
+{
+    if (a->has_region != b->has_region || a->region_offset != b->region_offset)
+        return a->has_region != b->has_region ? b->has_region - a->has_region
+                                               : (a->region_offset < b->region_offset ? -1 : 1);
+    if (a->has_size != b->has_size || a->size != b->size)
+        return a->has_size != b->has_size ? b->has_size - a->has_size
+                                           : (a->size < b->size ? -1 : 1);
+    char *x = cli_stable_text(a->message), *y = cli_stable_text(b->message);
+    int c = cmp_str(x, y);
+    free(x);
+    free(y);
+    for (size_t i = 0; !c && i < a->report->argc && i < b->report->argc; i++)
+        c = strcmp(a->report->argv[i], b->report->argv[i]);
+    return c ? c : (a->report->argc > b->report->argc) - (a->report->argc < b->report->argc);
+}
+
+const struct cli_finding *cli_group_stable_first(const struct cli_group *g)
+{
+    const struct cli_finding *best = g->members[0];
+    for (size_t i = 1; i < g->nmembers; i++)
+        if (by_content(g->members[i], best) < 0)
+            best = g->members[i];
+    return best;
 }

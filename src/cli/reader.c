@@ -93,6 +93,17 @@ static int64_t num(struct ctx *c, json_t *obj, const char *key, int optional, in
     return v ? (int64_t)json_integer_value(v) : 0;
 }
 
+/* unum -- a size or a count: an integer that cannot be negative. */
+static uint64_t unum(struct ctx *c, json_t *obj, const char *key, int optional, int *has)
+{
+    int64_t v = num(c, obj, key, optional, has);
+    if (v < 0) {
+        bad(c, key, "expected a non-negative integer, got %lld", (long long)v);
+        return 0;
+    }
+    return (uint64_t)v;
+}
+
 static uint64_t hex(struct ctx *c, json_t *obj, const char *key, int optional, int *has)
 {
     json_t *v = member(c, obj, key, JSON_STRING, optional);
@@ -155,14 +166,14 @@ static void read_finding(struct ctx *c, json_t *o, struct cli_report *r, struct 
     free(sev);
     f->message = str(c, o, "message", 0);
     f->address = hex(c, o, "address", 1, &f->has_address);
-    f->size = (uint64_t)num(c, o, "size", 1, &f->has_size);
+    f->size = unum(c, o, "size", 1, &f->has_size);
     f->token = hex(c, o, "token", 1, &f->has_token);
     f->routine = str(c, o, "routine", 1);
     if ((v = member(c, o, "region", JSON_OBJECT, 1)) != NULL) {
         size_t mark = enter(c, "region", -1);
         f->has_region = 1;
         f->region_base = hex(c, v, "base", 0, NULL);
-        f->region_size = (uint64_t)num(c, v, "size", 1, &f->has_region_size);
+        f->region_size = unum(c, v, "size", 1, &f->has_region_size);
         f->region_offset = num(c, v, "offset", 0, NULL);
         leave(c, mark);
     }
@@ -174,8 +185,8 @@ static void read_finding(struct ctx *c, json_t *o, struct cli_report *r, struct 
             f->thread_id = -1;
         f->thread_tid = num(c, v, "tid", 1, NULL);
     }
-    f->count = (uint64_t)num(c, o, "count", 0, NULL);
-    f->bytes = (uint64_t)num(c, o, "bytes", 1, &f->has_bytes);
+    f->count = unum(c, o, "count", 0, NULL);
+    f->bytes = unum(c, o, "bytes", 1, &f->has_bytes);
     if ((v = member(c, o, "ranges", JSON_ARRAY, 1)) != NULL) {
         size_t i;
         json_t *rg;
@@ -187,7 +198,7 @@ static void read_finding(struct ctx *c, json_t *o, struct cli_report *r, struct 
                 bad(c, "", "expected an object");
             } else {
                 f->ranges[i].address = hex(c, rg, "address", 0, NULL);
-                f->ranges[i].size = (uint64_t)num(c, rg, "size", 1, &f->ranges[i].has_size);
+                f->ranges[i].size = unum(c, rg, "size", 1, &f->ranges[i].has_size);
             }
             leave(c, mark);
         }
@@ -386,14 +397,20 @@ int cli_load(struct cli_set *set, const char *path)
     if ((size_t)st.st_size > MAX_FILE)
         return cli_error(path, "too large for a report (%lld bytes; the limit is %lu MiB)",
                          (long long)st.st_size, MAX_FILE >> 20);
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return cli_error(path, "%s", strerror(errno));
     json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        if (je.position == 0 && je.line <= 1 && errno)
-            return cli_error(path, "%s", strerror(errno));
+    json_t *root = json_loadf(in, JSON_REJECT_DUPLICATES, &je);
+    int read_error = ferror(in) ? errno : 0;
+    fclose(in);
+    if (!root && read_error)
+        return cli_error(path, "cannot read it: %s", strerror(read_error));
+    if (!root && je.position == 0)
+        return cli_error(path, "empty, not a report");
+    if (!root)
         return cli_error(path, "not valid JSON (line %d, column %d: %s)", je.line, je.column,
                          je.text);
-    }
     struct cli_report r = {0};
     r.path = cli_strdup(path);
     if (schema_check(&c, root) == 0)
@@ -444,7 +461,8 @@ int cli_load_dir(struct cli_set *set, const char *dir, const char *run_id)
         names[n++] = cli_printf("%s/%s", dir, e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, by_name);
+    if (n)
+        qsort(names, n, sizeof *names, by_name);
     int rc = CLI_OK;
     for (size_t i = 0; i < n; i++) {
         if (rc == CLI_OK) {

@@ -7,7 +7,10 @@
  * (build-id links, .debug directories). A missing file or a different build-id means
  * the binary is not the one that ran: its frames stay module+offset, with one warning.
  * Inlined calls are expanded into frames of their own, as addr2line -i does, so a call
- * made from an inlined helper shows the helper and the line that called it.
+ * made from an inlined helper shows the helper and the line that called it. Relative
+ * source paths are joined to the compilation directory, so files are named the same
+ * wherever nvcheck runs; a rebuilt binary (same path, other build-id) in another
+ * report is another module.
  */
 #include "cli.h"
 
@@ -24,7 +27,7 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 #define MAX_INLINE 16
 
 struct module {
-    char *path;
+    char *path, *build_id; /* one per binary that ran: a rebuilt file is another module */
     Dwfl *dwfl;
     Dwfl_Module *mod;
     int usable;
@@ -92,7 +95,8 @@ static void open_module(struct symbolizer *sy, struct module *m, const char *bui
 static struct module *module(struct symbolizer *sy, const char *path, const char *build_id)
 {
     for (size_t i = 0; i < sy->n; i++)
-        if (!strcmp(sy->v[i].path, path))
+        if (!strcmp(sy->v[i].path, path) &&
+            !strcmp(sy->v[i].build_id ? sy->v[i].build_id : "", build_id ? build_id : ""))
             return &sy->v[i];
     struct module *v = realloc(sy->v, (sy->n + 1) * sizeof *v);
     if (!v)
@@ -101,6 +105,7 @@ static struct module *module(struct symbolizer *sy, const char *path, const char
     struct module *m = &sy->v[sy->n++];
     memset(m, 0, sizeof *m);
     m->path = cli_strdup(path);
+    m->build_id = cli_strdup(build_id);
     open_module(sy, m, build_id);
     return m;
 }
@@ -126,6 +131,38 @@ static char *die_name(Dwarf_Die *die)
     return demangle(n);
 }
 
+/* source_path -- file as the line table names it, made absolute with the compilation
+ * directory when it is relative (gcc records "tests/e2e/x.c" under comp_dir): people
+ * and --source-root want a path that does not depend on where nvcheck runs. */
+static char *source_path(const char *comp_dir, const char *file)
+{
+    if (!file)
+        return NULL;
+    if (file[0] == '/' || !comp_dir || comp_dir[0] != '/')
+        return cli_strdup(file);
+    /* Join, dropping "." and resolving ".." by name: a VPATH build names its sources
+     * "../src/x.c" from the build directory. */
+    char *p = cli_printf("%s/%s", comp_dir, file), *o = p;
+    for (const char *s = p; *s;) {
+        size_t n = strcspn(s, "/");
+        if ((n == 1 && s[0] == '.') || n == 0) {
+            /* nothing */
+        } else if (n == 2 && s[0] == '.' && s[1] == '.') {
+            while (o > p && *--o != '/')
+                ;
+        } else {
+            *o++ = '/';
+            memmove(o, s, n);
+            o += n;
+        }
+        s += n + (s[n] == '/');
+    }
+    if (o == p)
+        *o++ = '/';
+    *o = 0;
+    return p;
+}
+
 /* One location: what a frame (or an inlined piece of it) shows. */
 struct loc {
     char *function, *file;
@@ -142,15 +179,17 @@ static int lookup(struct module *m, uint64_t offset, struct loc *out)
     Dwarf_Addr addr = offset + bias;
     int n = 0;
     out[0] = (struct loc){0};
+    Dwarf_Addr cubias;
+    Dwarf_Die *cu = dwfl_module_addrdie(m->mod, addr, &cubias);
+    Dwarf_Attribute ca;
+    const char *comp_dir = cu ? dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &ca)) : NULL;
     Dwfl_Line *l = dwfl_module_getsrc(m->mod, addr);
     if (l) {
         int line = 0;
         const char *file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
-        out[0].file = cli_strdup(file);
+        out[0].file = source_path(comp_dir, file);
         out[0].line = line;
     }
-    Dwarf_Addr cubias;
-    Dwarf_Die *cu = dwfl_module_addrdie(m->mod, addr, &cubias);
     Dwarf_Die *scopes = NULL;
     int ns = cu ? dwarf_getscopes(cu, addr - cubias, &scopes) : 0;
     Dwarf_Files *files = NULL;
@@ -170,7 +209,7 @@ static int lookup(struct module *m, uint64_t offset, struct loc *out)
         dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &line);
         n++;
         out[n] = (struct loc){0};
-        out[n].file = files ? cli_strdup(dwarf_filesrc(files, file, NULL, NULL)) : NULL;
+        out[n].file = files ? source_path(comp_dir, dwarf_filesrc(files, file, NULL, NULL)) : NULL;
         out[n].line = (int)line;
     }
     free(scopes);
@@ -231,6 +270,7 @@ void cli_symbolize(struct cli_set *set, int quiet)
         if (sy.v[i].dwfl)
             dwfl_end(sy.v[i].dwfl);
         free(sy.v[i].path);
+        free(sy.v[i].build_id);
     }
     free(sy.v);
 }

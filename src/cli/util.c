@@ -3,6 +3,7 @@
 
 #include "kinds.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <errno.h>
@@ -59,6 +60,29 @@ char *cli_printf(const char *fmt, ...)
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return p;
+}
+
+char *cli_stable_text(const char *s)
+{
+    if (!s)
+        return NULL;
+    /* "0x..." is never longer than the 0x10000 or more it replaces */
+    char *out = cli_alloc(strlen(s) + 1), *o = out;
+    for (const char *p = s; *p;) {
+        size_t n = 0, zeros = 0;
+        if (p[0] == '0' && p[1] == 'x' && (p == s || !isalnum((unsigned char)p[-1]))) {
+            n = strspn(p + 2, "0123456789abcdefABCDEF");
+            zeros = strspn(p + 2, "0");
+        }
+        if (n > zeros && n - zeros >= 5) {
+            o = stpcpy(o, "0x...");
+            p += 2 + n;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = 0;
+    return out;
 }
 
 long cli_kinds_mask(const char *spec, const char *what)

@@ -291,6 +291,111 @@ static void s_none(void)
 {
 }
 
+/* ---- nvcheck run: exec, many call sites, signals ---- */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+
+/* exec_as -- replace this image with "scenarios NAME" through exec function how. */
+static void exec_as(const char *how, const char *name)
+{
+    static char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        exit(93);
+    self[n] = 0;
+    char *argv[] = {"scenarios", (char *)name, NULL};
+    extern char **environ;
+    if (!strcmp(how, "execve"))
+        execve(self, argv, environ);
+    else if (!strcmp(how, "execv"))
+        execv(self, argv);
+    else if (!strcmp(how, "execvp"))
+        execvp(self, argv);
+    else if (!strcmp(how, "execvpe"))
+        execvpe(self, argv, environ);
+    else if (!strcmp(how, "execl"))
+        execl(self, "scenarios", name, (char *)NULL);
+    else if (!strcmp(how, "execlp"))
+        execlp(self, "scenarios", name, (char *)NULL);
+    else if (!strcmp(how, "execle"))
+        execle(self, "scenarios", name, (char *)NULL, environ);
+    else if (!strcmp(how, "fexecve"))
+        fexecve(open(self, O_RDONLY | O_CLOEXEC), argv, environ);
+    else
+        execv("/nonexistent/program", argv); /* fails: ENOENT */
+}
+
+/* exec: leave bytes unflushed (and the token live), then become "scenarios unflushed"
+ * by the exec function SCENARIO_EXEC names (default execv). SCENARIO_EXEC=fail: that
+ * exec fails; go on, and leave other bytes unflushed at the token's free. */
+static void s_exec(void)
+{
+    const char *how = getenv("SCENARIO_EXEC");
+    OK(RtlWriteNonVolatileMemory(tok, base + 128, src, 16, 0)); /* @nv:pre-exec */
+    exec_as(how ? how : "execv", "unflushed");
+    if (!how || strcmp(how, "fail") || errno != ENOENT)
+        exit(92);
+    OK(RtlWriteNonVolatileMemory(tok, base + 256, src, 8, 0)); /* @nv:after-failed-exec */
+    OK(RtlFreeNonVolatileToken(tok)); /* @nv:exec-free */
+}
+
+/* many: twelve call sites, twelve findings (more than nvcheck run shows). */
+#define W(i) OK(RtlWriteNonVolatileMemory(tok, base + 64 * (i), src, 8, 0))
+static void s_many(void)
+{
+    W(0);
+    W(1);
+    W(2);
+    W(3);
+    W(4);
+    W(5);
+    W(6);
+    W(7);
+    W(8);
+    W(9);
+    W(10);
+    W(11);
+    OK(RtlFreeNonVolatileToken(tok));
+}
+#undef W
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+}
+
+/* wait-signal: print "ready", wait for SIGINT, SIGTERM, SIGHUP or SIGQUIT, write
+ * "signal N" to the file SCENARIO_MARKER names, then die of that signal. */
+static void s_wait_signal(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    struct sigaction sa;
+    sigset_t block, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        sigaction(sigs[i], &sa, NULL);
+        sigaddset(&block, sigs[i]);
+    }
+    sigprocmask(SIG_BLOCK, &block, &old);
+    printf("ready\n");
+    fflush(stdout);
+    while (!got_signal)
+        sigsuspend(&old);
+    FILE *f = fopen(getenv("SCENARIO_MARKER"), "w");
+    if (f)
+        fprintf(f, "signal %d\n", (int)got_signal), fclose(f);
+    signal(got_signal, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    raise(got_signal);
+    exit(91);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -313,6 +418,9 @@ static const struct {
     {"other-thread-drain", s_other_thread_drain},
     {"fork", s_fork},
     {"none", s_none},
+    {"exec", s_exec},
+    {"many", s_many},
+    {"wait-signal", s_wait_signal},
 };
 
 int main(int argc, char **argv)

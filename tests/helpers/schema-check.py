@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""schema-check.py SCHEMA FILE... -- validate JSON files against a JSON Schema (2020-12).
+"""schema-check.py SCHEMA FILE... -- validate JSON files against a JSON Schema (the draft
+the schema names in "$schema"; 2020-12 when it names none).
 
 Prints one line per file; exit 0 when all are valid, 1 when one is not, 77 (skip) when
 Debian's python3-jsonschema is not installed.
@@ -14,8 +15,9 @@ except ImportError:
     sys.exit(77)
 
 schema = json.load(open(sys.argv[1]))
-jsonschema.Draft202012Validator.check_schema(schema)
-validator = jsonschema.Draft202012Validator(schema)
+cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+cls.check_schema(schema)
+validator = cls(schema)
 bad = 0
 for path in sys.argv[2:]:
     errors = sorted(validator.iter_errors(json.load(open(path))), key=lambda e: list(e.path))
