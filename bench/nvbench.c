@@ -207,8 +207,14 @@ static double w_threads(long ops, int n)
     struct rec64 w[8];
     double t0 = now();
     for (int i = 0; i < n; i++) {
-        w[i] = (struct rec64){base + i * (REGION / n), REGION / n, NULL, 0, ops / n,
-                              88172645463325252ull + (uint64_t)i, 0, tok};
+        w[i] = (struct rec64){base + i * (REGION / n),
+                              REGION / n,
+                              NULL,
+                              0,
+                              ops / n,
+                              88172645463325252ull + (uint64_t)i,
+                              0,
+                              tok};
         pthread_create(&th[i], NULL, rec64_run, &w[i]);
     }
     for (int i = 0; i < n; i++)
@@ -249,8 +255,8 @@ static int child(int argc, char **argv)
 /* ---- the table (parent side) ---- */
 
 struct result {
-    double ns;       /* per op */
-    double exit_ms;  /* from the end of main to the process being reaped */
+    double ns;      /* per op */
+    double exit_ms; /* from the end of main to the process being reaped */
     double peak_per_op, shadow_after, report_kb;
     long stacks, findings;
 };
@@ -382,7 +388,9 @@ static void row(const char *name, const char *what, struct pair p, double must, 
     double ratio = p.checked / p.native;
     printf("| %-13s | %-44s | %9.1f | %9.1f | %5.2fx | <= %.2fx | <= %.2fx | %s |\n", name, what,
            p.native, p.checked, ratio, must, aim,
-           ratio <= aim ? "aim met" : ratio <= must ? "must met" : "MISSED");
+           ratio <= aim    ? "aim met"
+           : ratio <= must ? "must met"
+                           : "MISSED");
 }
 
 int main(int argc, char **argv)
@@ -408,14 +416,16 @@ int main(int argc, char **argv)
     if (k > 0)
         self[k] = 0, self_path = self;
     preload_path = argv[i];
-    snprintf(outdir, sizeof outdir, "%s/nvbench.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(outdir, sizeof outdir, "%s/nvbench.XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(outdir))
         return perror("nvbench: mkdtemp"), 1;
     long m = quick ? 10 : 1; /* --quick: a tenth of the work, for a smoke run */
     long rec_ops = 1000000 / m;
 
     printf("median of %d alternating runs, ns per operation\n\n", reps);
-    printf("| workload      | what                                         |    native |   checked |  ratio |   must   |   aim    | verdict |\n");
+    printf("| workload      | what                                         |    native |   checked "
+           "|  ratio |   must   |   aim    | verdict |\n");
     printf("|---|---|---:|---:|---:|---|---|---|\n");
     struct pair rec = compare("rec64", rec_ops, 0, reps);
     row("rec64", "64 B write, then flush+drain, random lines", rec, 2.0, 1.5);
@@ -432,9 +442,13 @@ int main(int argc, char **argv)
     double sp = checked_median("sparse", rec_ops, 0, reps, NULL);
     printf("\n| scaling | measured | must | aim | verdict |\n|---|---:|---|---|---|\n");
     printf("| threads: checked 2-thread / 1-thread throughput | %.2fx | >= 1.6x | >= 1.9x | %s |\n",
-           t1 / t2, t1 / t2 >= 1.9 ? "aim met" : t1 / t2 >= 1.6 ? "must met" : "MISSED");
+           t1 / t2,
+           t1 / t2 >= 1.9   ? "aim met"
+           : t1 / t2 >= 1.6 ? "must met"
+                            : "MISSED");
     double d = (sp - rec.checked) / rec.checked * 100;
-    printf("| sparse: rec64 on a 1 TiB region, checked | %.1f ns (%+.1f%% vs rec64) | within 10%% | same | %s |\n",
+    printf("| sparse: rec64 on a 1 TiB region, checked | %.1f ns (%+.1f%% vs rec64) | within 10%% "
+           "| same | %s |\n",
            sp, d, d <= 10 ? "met" : "MISSED");
 
     printf("\n| memory (outstanding, 1M writes) | measured | must | aim |\n|---|---:|---|---|\n");

@@ -47,7 +47,8 @@ typedef struct _NV_MEMORY_RANGE {
 /* RtlWriteNonVolatileMemory */
 #define WRITE_NV_MEMORY_FLAG_FLUSH 0x00000001UL
 #define WRITE_NV_MEMORY_FLAG_NON_TEMPORAL 0x00000002UL
-#define WRITE_NV_MEMORY_FLAG_PERSIST (WRITE_NV_MEMORY_FLAG_FLUSH | WRITE_NV_MEMORY_FLAG_NON_TEMPORAL)
+#define WRITE_NV_MEMORY_FLAG_PERSIST                                                               \
+    (WRITE_NV_MEMORY_FLAG_FLUSH | WRITE_NV_MEMORY_FLAG_NON_TEMPORAL)
 #define WRITE_NV_MEMORY_FLAG_NO_DRAIN 0x00000100UL
 
 /* RtlFillNonVolatileMemory */
@@ -63,8 +64,8 @@ NTSTATUS RtlWriteNonVolatileMemory(PVOID NvToken, VOID UNALIGNED *NvDestination,
 NTSTATUS RtlFillNonVolatileMemory(PVOID NvToken, VOID *NvDestination, SIZE_T Size,
                                   const UCHAR Value, ULONG Flags);
 NTSTATUS RtlFlushNonVolatileMemory(PVOID NvToken, PVOID NvBuffer, SIZE_T Size, ULONG Flags);
-NTSTATUS RtlFlushNonVolatileMemoryRanges(PVOID NvToken, PNV_MEMORY_RANGE NvRanges,
-                                         SIZE_T NumRanges, ULONG Flags);
+NTSTATUS RtlFlushNonVolatileMemoryRanges(PVOID NvToken, PNV_MEMORY_RANGE NvRanges, SIZE_T NumRanges,
+                                         ULONG Flags);
 NTSTATUS RtlDrainNonVolatileFlush(PVOID NvToken);
 
 #ifdef __cplusplus

@@ -44,8 +44,8 @@ static void engine_failed(int rc)
 }
 
 /* fault -- record the finding for a call that failed its argument checks. */
-NV_COLD static NTSTATUS fault(struct nvc_thread *t, const struct nvc_site *caller, enum nvc_routine r,
-                      const struct nvm_fault *f)
+NV_COLD static NTSTATUS fault(struct nvc_thread *t, const struct nvc_site *caller,
+                              enum nvc_routine r, const struct nvm_fault *f)
 {
     int k;
     switch (f->err) {
@@ -93,7 +93,7 @@ NV_COLD static NTSTATUS fault(struct nvc_thread *t, const struct nvc_site *calle
 
 /* simple -- a finding about this call with no region or related stack. */
 NV_COLD static void simple(int k, uint32_t stack, enum nvc_routine r, uintptr_t addr, size_t size,
-                   int rel_role, uint32_t rel_stack)
+                           int rel_role, uint32_t rel_stack)
 {
     struct nve_occurrence o;
     memset(&o, 0, sizeof o);
@@ -149,8 +149,8 @@ NTSTATUS nvc_free_token(struct nvc_thread *t, const struct nvc_site *caller, PVO
 }
 
 /* stored -- the engine's view of a successful write or fill of [a, a+n). */
-static void stored(struct nvc_thread *t, const struct nvc_site *caller, enum nvc_routine r, uintptr_t a,
-                   size_t n, ULONG flags)
+static void stored(struct nvc_thread *t, const struct nvc_site *caller, enum nvc_routine r,
+                   uintptr_t a, size_t n, ULONG flags)
 {
     struct nve_over over, *op = nvc_kind_on(NV_K_OVERWRITTEN_UNFLUSHED) ? &over : NULL;
     uint32_t ws = 0;
@@ -187,12 +187,12 @@ static void stored(struct nvc_thread *t, const struct nvc_site *caller, enum nvc
     }
     engine_failed(rc);
     if (op && over.len)
-        simple(NV_K_OVERWRITTEN_UNFLUSHED, ws ? ws : nvc_capture(t, caller), r, over.addr,
-               over.len, NVE_ROLE_PREVIOUS_WRITE, over.wstack);
+        simple(NV_K_OVERWRITTEN_UNFLUSHED, ws ? ws : nvc_capture(t, caller), r, over.addr, over.len,
+               NVE_ROLE_PREVIOUS_WRITE, over.wstack);
 }
 
-NV_HOT NTSTATUS nvc_write(struct nvc_thread *t, const struct nvc_site *caller, PVOID token, void *dst,
-                   const void *src, SIZE_T n, ULONG flags)
+NV_HOT NTSTATUS nvc_write(struct nvc_thread *t, const struct nvc_site *caller, PVOID token,
+                          void *dst, const void *src, SIZE_T n, ULONG flags)
 {
     struct nvm_fault f;
     if (nvm_check_write(token, dst, src, n, flags, &f) != NVM_OK)
@@ -205,8 +205,8 @@ NV_HOT NTSTATUS nvc_write(struct nvc_thread *t, const struct nvc_site *caller, P
     return STATUS_SUCCESS;
 }
 
-NV_HOT NTSTATUS nvc_fill(struct nvc_thread *t, const struct nvc_site *caller, PVOID token, void *dst, SIZE_T n,
-                  UCHAR value, ULONG flags)
+NV_HOT NTSTATUS nvc_fill(struct nvc_thread *t, const struct nvc_site *caller, PVOID token,
+                         void *dst, SIZE_T n, UCHAR value, ULONG flags)
 {
     struct nvm_fault f;
     if (nvm_check_fill(token, dst, n, flags, &f) != NVM_OK)
@@ -221,8 +221,8 @@ NV_HOT NTSTATUS nvc_fill(struct nvc_thread *t, const struct nvc_site *caller, PV
 
 /* flushed -- the engine's view of flushing [a, a+n) (no drain yet); fs is the
  * call's stack when it may be needed. */
-static void flushed(struct nvc_thread *t, const struct nvc_site *caller, enum nvc_routine r, uintptr_t a,
-                    size_t n, uint32_t fs, int drain)
+static void flushed(struct nvc_thread *t, const struct nvc_site *caller, enum nvc_routine r,
+                    uintptr_t a, size_t n, uint32_t fs, int drain)
 {
     int dirty = 0;
     engine_failed(nve_flush(nvc.shadow, &t->e, a, n, fs, drain, &dirty));
@@ -232,8 +232,8 @@ static void flushed(struct nvc_thread *t, const struct nvc_site *caller, enum nv
         simple(NV_K_REDUNDANT_FLUSH, fs ? fs : nvc_capture(t, caller), r, a, n, 0, 0);
 }
 
-NV_HOT NTSTATUS nvc_flush(struct nvc_thread *t, const struct nvc_site *caller, PVOID token, PVOID buf, SIZE_T n,
-                   ULONG flags)
+NV_HOT NTSTATUS nvc_flush(struct nvc_thread *t, const struct nvc_site *caller, PVOID token,
+                          PVOID buf, SIZE_T n, ULONG flags)
 {
     struct nvm_fault f;
     if (nvm_check_flush(token, buf, n, flags, &f) != NVM_OK)
@@ -241,8 +241,7 @@ NV_HOT NTSTATUS nvc_flush(struct nvc_thread *t, const struct nvc_site *caller, P
     nvm_do_flush(buf, n, flags);
     int drain = !(flags & FLUSH_NV_MEMORY_IN_FLAG_NO_DRAIN);
     if (n)
-        flushed(t, caller, NVC_FLUSH, (uintptr_t)buf, n, drain ? 0 : nvc_capture(t, caller),
-                drain);
+        flushed(t, caller, NVC_FLUSH, (uintptr_t)buf, n, drain ? 0 : nvc_capture(t, caller), drain);
     else if (drain)
         engine_failed(nve_drain(nvc.shadow, &t->e));
     if (drain)
@@ -251,7 +250,7 @@ NV_HOT NTSTATUS nvc_flush(struct nvc_thread *t, const struct nvc_site *caller, P
 }
 
 NV_HOT NTSTATUS nvc_flush_ranges(struct nvc_thread *t, const struct nvc_site *caller, PVOID token,
-                          PNV_MEMORY_RANGE ranges, SIZE_T nr, ULONG flags)
+                                 PNV_MEMORY_RANGE ranges, SIZE_T nr, ULONG flags)
 {
     struct nvm_fault f;
     if (nvm_check_ranges(token, ranges, nr, flags, &f) != NVM_OK)

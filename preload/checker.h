@@ -6,14 +6,14 @@
 #include "runtime.h"
 
 enum nvc_routine { /* 0: a finding not about one call's arguments */
-    NVC_GET_TOKEN = 1,
-    NVC_FREE_TOKEN,
-    NVC_WRITE,
-    NVC_FILL,
-    NVC_FLUSH,
-    NVC_FLUSH_RANGES,
-    NVC_DRAIN,
-    NVC_NROUTINES
+                   NVC_GET_TOKEN = 1,
+                   NVC_FREE_TOKEN,
+                   NVC_WRITE,
+                   NVC_FILL,
+                   NVC_FLUSH,
+                   NVC_FLUSH_RANGES,
+                   NVC_DRAIN,
+                   NVC_NROUTINES
 };
 extern const char *const nvc_routine_names[NVC_NROUTINES];
 
@@ -24,10 +24,10 @@ NTSTATUS nvc_get_token(struct nvc_thread *t, const struct nvc_site *caller, PVOI
 NTSTATUS nvc_free_token(struct nvc_thread *t, const struct nvc_site *caller, PVOID token);
 NTSTATUS nvc_write(struct nvc_thread *t, const struct nvc_site *caller, PVOID token, void *dst,
                    const void *src, SIZE_T n, ULONG flags);
-NTSTATUS nvc_fill(struct nvc_thread *t, const struct nvc_site *caller, PVOID token, void *dst, SIZE_T n,
-                  UCHAR value, ULONG flags);
-NTSTATUS nvc_flush(struct nvc_thread *t, const struct nvc_site *caller, PVOID token, PVOID buf, SIZE_T n,
-                   ULONG flags);
+NTSTATUS nvc_fill(struct nvc_thread *t, const struct nvc_site *caller, PVOID token, void *dst,
+                  SIZE_T n, UCHAR value, ULONG flags);
+NTSTATUS nvc_flush(struct nvc_thread *t, const struct nvc_site *caller, PVOID token, PVOID buf,
+                   SIZE_T n, ULONG flags);
 NTSTATUS nvc_flush_ranges(struct nvc_thread *t, const struct nvc_site *caller, PVOID token,
                           PNV_MEMORY_RANGE ranges, SIZE_T nr, ULONG flags);
 NTSTATUS nvc_drain(struct nvc_thread *t, const struct nvc_site *caller, PVOID token);

@@ -10,8 +10,8 @@
 
 /* The program's call site: our return address, and the stack slot it sits in (just
  * above our frame; __builtin_frame_address gives this function a frame pointer). */
-#define SITE                                                                       \
-    struct nvc_site site = {(uintptr_t)__builtin_return_address(0),                \
+#define SITE                                                                                       \
+    struct nvc_site site = {(uintptr_t)__builtin_return_address(0),                                \
                             (uintptr_t)__builtin_frame_address(0) + sizeof(void *)}
 
 NVM_EXPORT NTSTATUS RtlGetNonVolatileToken(PVOID NvBuffer, SIZE_T Size, PVOID *NvToken)

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 typedef int (*exec_fn)(const char *, char *const[], char *const[]); /* execve, execvpe */
-typedef int (*execv_fn)(const char *, char *const[]);                /* execv, execvp */
+typedef int (*execv_fn)(const char *, char *const[]);               /* execv, execvp */
 typedef int (*fexec_fn)(int, char *const[], char *const[]);
 
 enum { R_EXECVE, R_EXECVPE, R_EXECV, R_EXECVP, R_FEXECVE, NREAL };

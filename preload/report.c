@@ -118,8 +118,7 @@ static const char *flag_problem(enum nvm_err e)
 static void w_message(struct jw *w, const struct nve_finding *f)
 {
     const struct nve_occurrence *o = &f->first;
-    const char *routine =
-        o->key.routine < NVC_NROUTINES ? nvc_routine_names[o->key.routine] : "?";
+    const char *routine = o->key.routine < NVC_NROUTINES ? nvc_routine_names[o->key.routine] : "?";
     enum nvm_err e = (enum nvm_err)o->key.detail;
     jw_str_begin(w);
     switch (o->key.kind) {
@@ -138,8 +137,10 @@ static void w_message(struct jw *w, const struct nve_finding *f)
             jw_str_fmt(w, " by the flushing thread T%u", o->key.thread);
             uint32_t u = drained_elsewhere(o->key.thread);
             if (u)
-                jw_str_fmt(w, "; T%u drained later, but a drain persists only the draining "
-                              "thread's flushes", u);
+                jw_str_fmt(w,
+                           "; T%u drained later, but a drain persists only the draining "
+                           "thread's flushes",
+                           u);
         }
         break;
     case NV_K_INVALID_TOKEN:
@@ -167,8 +168,8 @@ static void w_message(struct jw *w, const struct nve_finding *f)
         else if (e == NVM_E_NULL)
             jw_str_fmt(w, "%s is NULL with a size of %zu", o->what, o->size);
         else if (e == NVM_E_WRAP)
-            jw_str_fmt(w, "%s %p + 0x%zx wraps around the address space", o->what,
-                       (void *)o->addr, o->size);
+            jw_str_fmt(w, "%s %p + 0x%zx wraps around the address space", o->what, (void *)o->addr,
+                       o->size);
         else if (e == NVM_E_EMPTY)
             jw_str_add(w, "Size is 0: a token needs a non-empty region");
         else

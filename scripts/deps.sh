@@ -4,6 +4,7 @@
 set -e
 PKGS="build-essential autoconf automake libtool pkg-config binutils
       libunwind-dev uthash-dev libjansson-dev libdw-dev python3 python3-jsonschema
+      clang-format
       libxml2-utils"
 missing=
 for p in $PKGS "$@"; do

@@ -94,7 +94,8 @@ static int read_stack(struct rd *c, json_t *arr, struct cli_stack *s)
     json_t *o;
     s->n = json_array_size(arr);
     s->f = cli_alloc((s->n ? s->n : 1) * sizeof *s->f);
-    json_array_foreach(arr, i, o) {
+    json_array_foreach(arr, i, o)
+    {
         snprintf(c->where + len, sizeof c->where - len, ".stack[%zu]", i);
         int rc = read_frame(c, o, &s->f[i]);
         c->where[len] = 0;
@@ -123,7 +124,8 @@ static int read_related(struct rd *c, json_t *arr, struct cli_finding *f)
     size_t i, len = strlen(c->where);
     json_t *o;
     f->related = cli_alloc((json_array_size(arr) + 1) * sizeof *f->related);
-    json_array_foreach(arr, i, o) {
+    json_array_foreach(arr, i, o)
+    {
         struct cli_related *r = &f->related[f->nrelated++];
         snprintf(c->where + len, sizeof c->where - len, ".related[%zu]", i);
         json_t *role = json_object_get(o, "role");
@@ -142,7 +144,7 @@ static char *rendered_key(struct rd *c, json_t *o)
 {
     struct cli_finding f = {0};
     json_t *kind = json_object_get(o, "kind");
-    int rc = !json_is_object(o)     ? bad(c, "", "expected an object")
+    int rc = !json_is_object(o)      ? bad(c, "", "expected an object")
              : !json_is_string(kind) ? bad(c, "kind", "expected a string")
                                      : read_stack(c, json_object_get(o, "stack"), &f.stack);
     if (rc == CLI_OK)
@@ -165,7 +167,8 @@ static int load_rendered(struct cli_baseline *b, const char *path, json_t *root)
     if (!json_is_array(arr))
         return bad(&c, "findings", "expected an array");
     size_t i, first = b->n;
-    json_array_foreach(arr, i, o) {
+    json_array_foreach(arr, i, o)
+    {
         snprintf(c.where, sizeof c.where, "findings[%zu]", i);
         char *key = rendered_key(&c, o);
         if (!key) {

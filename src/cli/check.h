@@ -34,8 +34,8 @@ int cli_glob(const char *pattern, const char *s);
  * addresses never matter. */
 struct cli_baseline {
     size_t n;
-    char **keys;         /* sorted once complete */
-    struct cli_set raw;  /* raw baseline reports, keyed by cli_baseline_finish */
+    char **keys;        /* sorted once complete */
+    struct cli_set raw; /* raw baseline reports, keyed by cli_baseline_finish */
 };
 
 /* cli_baseline_load -- a rendered JSON report (nvcheck/1) gives keys at once; a raw

@@ -115,7 +115,8 @@ struct cli_set {
  * unchanged. */
 int cli_load(struct cli_set *set, const char *path);
 /* cli_load_dir -- every *.json raw report in dir (sorted by name); with run_id, only
- * those that carry it. Returns CLI_OK or CLI_BAD_INPUT (said why). */
+ * those that carry it, and a file that is not a report is named and skipped (the
+ * directory may be shared). Returns CLI_OK or CLI_BAD_INPUT (said why). */
 int cli_load_dir(struct cli_set *set, const char *dir, const char *run_id);
 /* cli_load_path -- a report file, or a directory of them. */
 int cli_load_path(struct cli_set *set, const char *path);
@@ -162,7 +163,8 @@ const struct cli_finding *cli_group_stable_first(const struct cli_group *g);
 /* cli_stack_key -- a text key for a stack that does not depend on addresses: frames
  * as function@file[:line] (file by base name) where known, else module+offset.
  * lines: include line numbers (grouping one run's findings); without them the key
- * survives edits elsewhere in the file (baselines, SARIF fingerprints). Caller frees. */
+ * survives edits elsewhere in the file and updates of system libraries, whose
+ * frames it leaves out (baselines, SARIF fingerprints). Caller frees. */
 char *cli_stack_key(const struct cli_stack *s, int lines);
 /* cli_finding_key -- kind + the stack's key + related stacks' keys. Caller frees. */
 char *cli_finding_key(const struct cli_finding *f, int lines);
@@ -170,10 +172,10 @@ char *cli_finding_key(const struct cli_finding *f, int lines);
 /* ---- rendering ---- */
 
 struct cli_render_opts {
-    int stable;             /* no addresses or pids; sorted (diffable) */
-    int color;              /* ANSI colour (text only; a TTY) */
-    const char *source_root;/* SARIF: make file URIs relative to this directory */
-    size_t max_findings;    /* text: cap, then "N more" (0: no cap) */
+    int stable;              /* no addresses or pids; sorted (diffable) */
+    int color;               /* ANSI colour (text only; a TTY) */
+    const char *source_root; /* SARIF: make file URIs relative to this directory */
+    size_t max_findings;     /* text: cap, then "N more" (0: no cap) */
 };
 
 int cli_render_text(FILE *out, const struct cli_set *set, const struct cli_groups *g,
@@ -199,8 +201,8 @@ int cli_cmd_check(int argc, char **argv);
 /* cli_error -- "nvcheck: WHAT: problem" on stderr; returns CLI_BAD_INPUT. */
 int cli_error(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void *cli_alloc(size_t n);            /* calloc or exit 2 with a message */
-char *cli_strdup(const char *s);      /* NULL stays NULL */
+void *cli_alloc(size_t n);       /* calloc or exit 2 with a message */
+char *cli_strdup(const char *s); /* NULL stays NULL */
 char *cli_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* cli_stable_text -- s with every hex number of 0x10000 or more replaced by "0x...", for
  * --stable output: addresses and token handles change from run to run, flag values
@@ -210,6 +212,13 @@ char *cli_stable_text(const char *s);
 /* cli_kinds_mask -- parse "errors", "warnings", "all", or a comma list of kinds into a
  * bit mask; -1 with a message naming the bad item. */
 long cli_kinds_mask(const char *spec, const char *what);
+/* JSON output (jansson): cli_json_init makes allocation failures exit 2 like
+ * cli_alloc, so no value can go missing silently; cli_jstr is a string value (null
+ * for NULL; bytes that are not UTF-8 -- DWARF names can be anything -- become '?'). */
+void cli_json_init(void);
+struct json_t;
+struct json_t *cli_jstr(const char *s);
+struct json_t *cli_jstr_or_empty(const char *s); /* "" for NULL */
 /* cli_out_open/close -- write path atomically (a temp file beside it, renamed when
  * complete); "-" or NULL is standard output. close returns CLI_OK or CLI_BAD_INPUT
  * (said why; the temp file is removed). */

@@ -50,7 +50,7 @@ struct check {
     struct cli_baseline base;
     struct cli_set set;
     struct cli_groups groups;
-    struct cli_groups failing;    /* borrowed from groups */
+    struct cli_groups failing; /* borrowed from groups */
     size_t below, suppressed, baselined;
 };
 
@@ -167,13 +167,13 @@ static void summary(const struct check *c, FILE *out)
         fprintf(out, "%s%zu %s", i ? ", " : " (", j - i, kind);
         i = j;
     }
-    fprintf(out, "%s, %zu below it; %zu suppressed; %zu in the baseline\n",
-            c->failing.n ? ")" : "", c->below, c->suppressed, c->baselined);
+    fprintf(out, "%s, %zu below it; %zu suppressed; %zu in the baseline\n", c->failing.n ? ")" : "",
+            c->below, c->suppressed, c->baselined);
     for (size_t i = 0; i < c->supps.n; i++) {
         const struct cli_supp_rule *r = &c->supps.v[i];
         if (r->hits)
-            fprintf(out, "suppression %s:%d: %s:%s: %zu finding%s suppressed\n", r->file,
-                    r->line, r->kind ? r->kind : "*", r->pattern, r->hits, plural(r->hits));
+            fprintf(out, "suppression %s:%d: %s:%s: %zu finding%s suppressed\n", r->file, r->line,
+                    r->kind ? r->kind : "*", r->pattern, r->hits, plural(r->hits));
     }
     for (size_t i = 0; i < c->supps.n; i++) {
         const struct cli_supp_rule *r = &c->supps.v[i];

@@ -117,8 +117,7 @@ static int parse(int argc, char **argv, struct opts *o)
             break;
         case 'M':
             if (parse_count(optarg, &o->ro.max_findings) != 0)
-                return cli_error("report", "--max-findings: expected a number, got '%s'",
-                                 optarg);
+                return cli_error("report", "--max-findings: expected a number, got '%s'", optarg);
             break;
         case 'q':
             o->quiet = 1;
@@ -145,9 +144,9 @@ static int render(struct cli_set *set, struct opts *o)
     int rc = cli_out_open(&out, o->output);
     if (rc == CLI_OK) {
         const char *no_color = getenv("NO_COLOR");
-        o->ro.color = !strcmp(o->color, "always") ||
-                      (!strcmp(o->color, "auto") && out.f == stdout && isatty(STDOUT_FILENO) &&
-                       !(no_color && *no_color));
+        o->ro.color =
+            !strcmp(o->color, "always") || (!strcmp(o->color, "auto") && out.f == stdout &&
+                                            isatty(STDOUT_FILENO) && !(no_color && *no_color));
         rc = o->fn(out.f, set, &groups, &o->ro);
         out.failed = rc != CLI_OK;
         int rc2 = cli_out_close(&out);

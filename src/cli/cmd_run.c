@@ -244,8 +244,10 @@ static void summary(const struct run *r, struct cli_set *set)
     struct cli_render_opts ro = {.max_findings = SHOWN, .color = isatty(STDERR_FILENO)};
     size_t procs = 0, failing = 0;
     if (!set->n) {
-        fprintf(stderr, "nvcheck: no reports in %s: no process called the NV memory API and "
-                "exited\n", r->dir);
+        fprintf(stderr,
+                "nvcheck: no reports in %s: no process called the NV memory API and "
+                "exited\n",
+                r->dir);
         return;
     }
     cli_symbolize(set, 0);

@@ -44,12 +44,32 @@ static void add(struct buf *b, const char *fmt, ...)
     b->n += (size_t)k;
 }
 
+/* system -- a frame in an operating-system library (the C library's start-up code,
+ * the loader). Keys meant to last (lines == 0: baselines, SARIF fingerprints) leave
+ * them out, so that a C library update on the CI machine does not make every known
+ * finding look new. */
+static int system_frame(const struct cli_frame *f)
+{
+    static const char *const dirs[] = {"/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/"};
+    for (size_t i = 0; f->module && i < sizeof dirs / sizeof *dirs; i++)
+        if (!strncmp(f->module, dirs[i], strlen(dirs[i])))
+            return 1;
+    return 0;
+}
+
 static void stack_key(struct buf *b, const struct cli_stack *s, int lines)
 {
+    size_t own = 0;
+    for (size_t i = 0; i < s->n; i++)
+        own += !system_frame(&s->f[i]);
+    int first = 1;
     for (size_t i = 0; i < s->n; i++) {
         const struct cli_frame *f = &s->f[i];
-        if (i)
+        if (!lines && own && system_frame(f))
+            continue;
+        if (!first)
             add(b, " ");
+        first = 0;
         if (f->function || f->file) {
             add(b, "%s@%s", f->function ? f->function : "?", f->file ? base_name(f->file) : "?");
             if (lines)
@@ -205,10 +225,10 @@ static int by_content(const struct cli_finding *a, const struct cli_finding *b)
 {
     if (a->has_region != b->has_region || a->region_offset != b->region_offset)
         return a->has_region != b->has_region ? b->has_region - a->has_region
-                                               : (a->region_offset < b->region_offset ? -1 : 1);
+                                              : (a->region_offset < b->region_offset ? -1 : 1);
     if (a->has_size != b->has_size || a->size != b->size)
         return a->has_size != b->has_size ? b->has_size - a->has_size
-                                           : (a->size < b->size ? -1 : 1);
+                                          : (a->size < b->size ? -1 : 1);
     char *x = cli_stable_text(a->message), *y = cli_stable_text(b->message);
     int c = cmp_str(x, y);
     free(x);

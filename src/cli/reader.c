@@ -72,7 +72,7 @@ static json_t *member(struct ctx *c, json_t *obj, const char *key, json_type typ
     }
     if (json_typeof(v) != type) {
         static const char *const names[] = {"an object", "an array", "a string", "an integer",
-                                            "a number", "true", "false", "null"};
+                                            "a number",  "true",     "false",    "null"};
         bad(c, key, "expected %s", names[type]);
         return NULL;
     }
@@ -130,7 +130,8 @@ static void read_stack(struct ctx *c, json_t *arr, const struct cli_report *r, s
     json_t *f;
     s->n = json_array_size(arr);
     s->f = cli_alloc((s->n ? s->n : 1) * sizeof *s->f);
-    json_array_foreach(arr, i, f) {
+    json_array_foreach(arr, i, f)
+    {
         size_t mark = enter(c, "", (long)i);
         struct cli_frame *fr = &s->f[i];
         if (!json_is_object(f)) {
@@ -192,7 +193,8 @@ static void read_finding(struct ctx *c, json_t *o, struct cli_report *r, struct 
         json_t *rg;
         f->nranges = json_array_size(v);
         f->ranges = cli_alloc((f->nranges ? f->nranges : 1) * sizeof *f->ranges);
-        json_array_foreach(v, i, rg) {
+        json_array_foreach(v, i, rg)
+        {
             size_t mark = enter(c, "ranges", (long)i);
             if (!json_is_object(rg)) {
                 bad(c, "", "expected an object");
@@ -215,7 +217,8 @@ static void read_finding(struct ctx *c, json_t *o, struct cli_report *r, struct 
         json_t *rel;
         f->nrelated = json_array_size(v);
         f->related = cli_alloc((f->nrelated ? f->nrelated : 1) * sizeof *f->related);
-        json_array_foreach(v, i, rel) {
+        json_array_foreach(v, i, rel)
+        {
             size_t mark = enter(c, "related", (long)i);
             if (!json_is_object(rel)) {
                 bad(c, "", "expected an object");
@@ -281,7 +284,8 @@ static void read_strings(struct ctx *c, json_t *arr, const char *key, size_t *n,
     json_t *v;
     *n = json_array_size(arr);
     *out = cli_alloc((*n ? *n : 1) * sizeof **out);
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         if (!json_is_string(v)) {
             size_t mark = enter(c, key, (long)i);
             bad(c, "", "expected a string");
@@ -323,7 +327,8 @@ static void read_report(struct ctx *c, json_t *root, struct cli_report *r)
     if ((v = member(c, root, "modules", JSON_ARRAY, 0)) != NULL) {
         r->nmodules = json_array_size(v);
         r->modules = cli_alloc((r->nmodules ? r->nmodules : 1) * sizeof *r->modules);
-        json_array_foreach(v, i, o) {
+        json_array_foreach(v, i, o)
+        {
             mark = enter(c, "modules", (long)i);
             if (!json_is_object(o)) {
                 bad(c, "", "expected an object");
@@ -340,7 +345,8 @@ static void read_report(struct ctx *c, json_t *root, struct cli_report *r)
     if ((v = member(c, root, "findings", JSON_ARRAY, 0)) != NULL) {
         r->nfindings = json_array_size(v);
         r->findings = cli_alloc((r->nfindings ? r->nfindings : 1) * sizeof *r->findings);
-        json_array_foreach(v, i, o) {
+        json_array_foreach(v, i, o)
+        {
             mark = enter(c, "findings", (long)i);
             if (!json_is_object(o))
                 bad(c, "", "expected an object");
@@ -468,8 +474,10 @@ int cli_load_dir(struct cli_set *set, const char *dir, const char *run_id)
         if (rc == CLI_OK) {
             size_t before = set->n;
             rc = cli_load(set, names[i]);
-            if (rc == CLI_OK && run_id &&
-                (!set->r[before].run_id || strcmp(set->r[before].run_id, run_id))) {
+            if (rc != CLI_OK && run_id)
+                rc = CLI_OK; /* a stray file in a shared output directory: said, skipped */
+            else if (rc == CLI_OK && run_id &&
+                     (!set->r[before].run_id || strcmp(set->r[before].run_id, run_id))) {
                 free_report(&set->r[before]); /* another run's report */
                 set->n--;
             }

@@ -23,35 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* jansson's allocations exit on failure like cli_alloc does, so no value can go missing
- * from the output silently (the _new setters would just drop a NULL). */
-static void *must_malloc(size_t n)
-{
-    void *p = malloc(n);
-    if (!p) {
-        fputs("nvcheck: out of memory\n", stderr);
-        exit(CLI_BAD_INPUT);
-    }
-    return p;
-}
-
-static json_t *jstr(const char *s)
-{
-    if (!s)
-        return json_null();
-    json_t *v = json_string(s);
-    if (v)
-        return v;
-    /* Not UTF-8 (a file name in DWARF, say): keep it readable rather than drop it. */
-    char *t = cli_strdup(s);
-    for (char *p = t; *p; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    v = json_string(t);
-    free(t);
-    return v;
-}
-
 static json_t *jhex(int has, uint64_t x)
 {
     char b[24];
@@ -69,10 +40,10 @@ static json_t *jint(int has, uint64_t x)
 static json_t *frame(const struct cli_frame *f, int stable)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "function", jstr(f->function));
-    json_object_set_new(o, "file", jstr(f->file));
+    json_object_set_new(o, "function", cli_jstr(f->function));
+    json_object_set_new(o, "file", cli_jstr(f->file));
     json_object_set_new(o, "line", f->line > 0 ? json_integer(f->line) : json_null());
-    json_object_set_new(o, "module", jstr(f->module));
+    json_object_set_new(o, "module", cli_jstr(f->module));
     json_object_set_new(o, "offset", jhex(f->module && !stable, f->offset));
     if (!f->module)
         json_object_set_new(o, "address", jhex(!stable, f->address));
@@ -115,7 +86,7 @@ static json_t *related(const struct cli_finding *f, int stable)
     json_t *a = json_array();
     for (size_t i = 0; i < f->nrelated; i++) {
         json_t *o = json_object();
-        json_object_set_new(o, "role", jstr(f->related[i].role));
+        json_object_set_new(o, "role", cli_jstr(f->related[i].role));
         json_object_set_new(o, "stack", stack(&f->related[i].stack, stable));
         json_array_append_new(a, o);
     }
@@ -138,8 +109,8 @@ static json_t *finding(const struct cli_group *g, int stable)
     const struct cli_finding *f = stable ? cli_group_stable_first(g) : g->first;
     json_t *o = json_object();
     char *msg = stable ? cli_stable_text(f->message) : cli_strdup(f->message);
-    json_object_set_new(o, "kind", jstr(f->kind));
-    json_object_set_new(o, "severity", jstr(nv_severity_name(f->severity)));
+    json_object_set_new(o, "kind", cli_jstr(f->kind));
+    json_object_set_new(o, "severity", cli_jstr(nv_severity_name(f->severity)));
     json_object_set_new(o, "pid", stable ? json_null() : json_integer(f->report->pid));
     json_object_set_new(o, "address", jhex(f->has_address && !stable, f->address));
     json_object_set_new(o, "size", jint(f->has_size, f->size));
@@ -147,10 +118,10 @@ static json_t *finding(const struct cli_group *g, int stable)
     json_object_set_new(o, "stack", stack(&f->stack, stable));
     json_object_set_new(o, "related", related(f, stable));
     json_object_set_new(o, "count", json_integer((json_int_t)g->count));
-    json_object_set_new(o, "message", jstr(msg));
+    json_object_set_new(o, "message", cli_jstr(msg));
     json_object_set_new(o, "bytes", jint(g->has_bytes, g->bytes));
     json_object_set_new(o, "token", jhex(f->has_token && !stable, f->token));
-    json_object_set_new(o, "routine", jstr(f->routine));
+    json_object_set_new(o, "routine", cli_jstr(f->routine));
     json_object_set_new(o, "thread", thread(f, stable));
     json_object_set_new(o, "pids", stable ? json_null() : pids(g));
     free(msg);
@@ -233,11 +204,11 @@ static json_t *processes(const struct cli_set *set, int stable)
     for (size_t i = 0; i < set->n; i++) {
         json_t *o = json_object(), *argv = json_array();
         for (size_t k = 0; k < v[i]->argc; k++)
-            json_array_append_new(argv, jstr(v[i]->argv[k]));
+            json_array_append_new(argv, cli_jstr(v[i]->argv[k]));
         json_object_set_new(o, "pid", stable ? json_null() : json_integer(v[i]->pid));
         json_object_set_new(o, "ppid", stable ? json_null() : json_integer(v[i]->ppid));
         json_object_set_new(o, "argv", argv);
-        json_object_set_new(o, "report", stable ? json_null() : jstr(v[i]->path));
+        json_object_set_new(o, "report", stable ? json_null() : cli_jstr(v[i]->path));
         json_object_set_new(o, "truncated", json_boolean(v[i]->truncated));
         json_array_append_new(a, o);
     }
@@ -248,7 +219,7 @@ static json_t *processes(const struct cli_set *set, int stable)
 int cli_render_json(FILE *out, const struct cli_set *set, const struct cli_groups *g,
                     const struct cli_render_opts *o)
 {
-    json_set_alloc_funcs(must_malloc, free);
+    cli_json_init();
     json_t *root = json_object(), *tool = json_object(), *findings = json_array();
     json_object_set_new(root, "schema", json_string("nvcheck/1"));
     json_object_set_new(root, "findings", findings);

@@ -37,7 +37,7 @@ struct junit {
     const struct cli_set *set;
     const struct cli_groups *g;
     const struct cli_render_opts *o;
-    size_t **of;  /* of[r]: indices of the groups present in report r, ascending */
+    size_t **of; /* of[r]: indices of the groups present in report r, ascending */
     size_t *nof;
 };
 
@@ -89,8 +89,7 @@ static void esc(FILE *out, const char *s, int attr)
             fputs("&apos;", out);
         else if (c == '\r' || (attr && (c == '\n' || c == '\t')))
             fprintf(out, "&#%u;", (unsigned)c);
-        else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0xFFFD || c == 0xFFFE ||
-                 c == 0xFFFF)
+        else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0xFFFD || c == 0xFFFE || c == 0xFFFF)
             fputs(REPLACEMENT, out);
         else
             fwrite(p, 1, n, out);
@@ -228,8 +227,8 @@ static void suite(const struct junit *j, size_t ri, size_t id)
     FILE *out = j->out;
     size_t n = j->nof[ri];
     const char *prog = r->argc ? base_name(r->argv[0]) : "?";
-    char *name = j->o->stable ? cli_strdup(prog) : cli_printf("%s (pid %lld)", prog,
-                                                              (long long)r->pid);
+    char *name =
+        j->o->stable ? cli_strdup(prog) : cli_printf("%s (pid %lld)", prog, (long long)r->pid);
     fputs("  <testsuite", out);
     attr(out, "name", name);
     fprintf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"0\" id=\"%zu\"",
@@ -248,9 +247,10 @@ static void suite(const struct junit *j, size_t ri, size_t id)
         fputs("    <testcase classname=\"nvcheck\" name=\"no persistence findings\" time=\"0\"/>\n",
               out);
     if (r->truncated)
-        fprintf(out, "    <system-err>incomplete: the process kept at most %lld findings and "
-                "dropped %lld more occurrences</system-err>\n", (long long)r->max_findings,
-                (long long)r->dropped_occurrences);
+        fprintf(out,
+                "    <system-err>incomplete: the process kept at most %lld findings and "
+                "dropped %lld more occurrences</system-err>\n",
+                (long long)r->max_findings, (long long)r->dropped_occurrences);
     fputs("  </testsuite>\n", out);
     free(name);
 }
@@ -321,8 +321,10 @@ int cli_render_junit(FILE *out, const struct cli_set *set, const struct cli_grou
     if (o->stable)
         qsort_r(order, set->n, sizeof *order, cmp_suites, &j);
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
-    fprintf(out, "<testsuites name=\"nvcheck\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
-            "time=\"0\">\n", tests, failures);
+    fprintf(out,
+            "<testsuites name=\"nvcheck\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+            "time=\"0\">\n",
+            tests, failures);
     for (size_t i = 0; i < set->n; i++)
         suite(&j, order[i], i);
     fputs("</testsuites>\n", out);

@@ -97,40 +97,12 @@ static const struct {
 
 struct sarif {
     const struct cli_render_opts *o;
-    char *root;            /* --source-root, absolute, normal (see normal); NULL: none */
-    char *real;            /* the same with symbolic links resolved; NULL if missing */
+    char *root;                       /* --source-root, absolute, normal (see normal); NULL: none */
+    char *real;                       /* the same with symbolic links resolved; NULL if missing */
     const struct cli_finding **extra; /* one of each kind this nvcheck does not know */
     size_t nextra;
-    json_t *prints;        /* fingerprint -> how many results carry it so far */
+    json_t *prints; /* fingerprint -> how many results carry it so far */
 };
-
-/* jansson's allocations exit on failure like cli_alloc, so nothing goes missing from the
- * output silently (the _new setters would drop a NULL value). */
-static void *must_malloc(size_t n)
-{
-    void *p = malloc(n);
-    if (!p) {
-        fputs("nvcheck: out of memory\n", stderr);
-        exit(CLI_BAD_INPUT);
-    }
-    return p;
-}
-
-/* jstr -- a JSON string of s; bytes that are not UTF-8 (DWARF names can be anything)
- * become '?', since JSON cannot carry them. */
-static json_t *jstr(const char *s)
-{
-    json_t *v = json_string(s ? s : "");
-    if (v)
-        return v;
-    char *t = cli_strdup(s);
-    for (char *p = t; *p; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    v = json_string(t);
-    free(t);
-    return v;
-}
 
 static json_t *jint(uint64_t x)
 {
@@ -140,7 +112,7 @@ static json_t *jint(uint64_t x)
 /* text -- {"text": s}, a SARIF message. */
 static json_t *text(const char *s)
 {
-    return json_pack("{s:o}", "text", jstr(s));
+    return json_pack("{s:o}", "text", cli_jstr_or_empty(s));
 }
 
 static const char *base_name(const char *p)
@@ -194,17 +166,18 @@ static json_t *rule(const char *kind, int severity, const char *doc)
             what = help[i].what, fix = help[i].fix;
     char *name = camel(kind), *shortd = doc ? sentence(doc)
                                             : cli_printf("A kind of finding this nvcheck does "
-                                                         "not know: %s.", kind);
+                                                         "not know: %s.",
+                                                         kind);
     char *full = plain(what), *pfix = plain(fix);
     char *md = cli_printf("%s\n\n**Fix:** %s", what, fix);
     char *tx = cli_printf("%s\n\nFix: %s", full, pfix);
     const char *level = severity == NV_SEV_WARNING ? "warning" : "error";
-    json_t *r = json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:s}, s:{s:[s,s,s], s:s}}",
-                          "id", jstr(kind), "name", jstr(name), "shortDescription", text(shortd),
-                          "fullDescription", text(full), "help", "text", jstr(tx), "markdown",
-                          jstr(md), "defaultConfiguration", "level", level, "properties",
-                          "tags", "correctness", "persistence", "nv-memory", "precision",
-                          "very-high");
+    json_t *r = json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:s}, s:{s:[s,s,s], s:s}}", "id",
+                          cli_jstr_or_empty(kind), "name", cli_jstr_or_empty(name),
+                          "shortDescription", text(shortd), "fullDescription", text(full), "help",
+                          "text", cli_jstr_or_empty(tx), "markdown", cli_jstr_or_empty(md),
+                          "defaultConfiguration", "level", level, "properties", "tags",
+                          "correctness", "persistence", "nv-memory", "precision", "very-high");
     free(name), free(shortd), free(full), free(pfix), free(md), free(tx);
     return r;
 }
@@ -310,11 +283,12 @@ static json_t *artifact(const struct sarif *s, const char *file)
     char *rel = relative(s, file), *e = uri_path(rel ? rel : file), *u;
     json_t *a;
     if (rel)
-        a = json_pack("{s:o, s:s}", "uri", jstr(e), "uriBaseId", SRCROOT);
+        a = json_pack("{s:o, s:s}", "uri", cli_jstr_or_empty(e), "uriBaseId", SRCROOT);
     else if (file[0] == '/')
-        u = cli_printf("file://%s", e), a = json_pack("{s:o}", "uri", jstr(u)), free(u);
+        u = cli_printf("file://%s", e), a = json_pack("{s:o}", "uri", cli_jstr_or_empty(u)),
+        free(u);
     else
-        a = json_pack("{s:o}", "uri", jstr(e));
+        a = json_pack("{s:o}", "uri", cli_jstr_or_empty(e));
     free(rel), free(e);
     return a;
 }
@@ -330,9 +304,9 @@ static json_t *logical(const struct sarif *s, const struct cli_frame *f)
     else if (f->module)
         name = cli_printf("%s+0x%llx", base_name(f->module), (unsigned long long)f->offset);
     else
-        name = s->o->stable ? cli_strdup("??") : cli_printf("0x%llx",
-                                                              (unsigned long long)f->address);
-    json_t *a = json_pack("[{s:o, s:s}]", "name", jstr(name), "kind",
+        name =
+            s->o->stable ? cli_strdup("??") : cli_printf("0x%llx", (unsigned long long)f->address);
+    json_t *a = json_pack("[{s:o, s:s}]", "name", cli_jstr_or_empty(name), "kind",
                           f->function ? "function" : "module");
     free(name);
     return a;
@@ -382,7 +356,7 @@ static json_t *stack(const struct sarif *s, const struct cli_stack *st, const ch
     for (size_t i = 0; i < st->n; i++) {
         json_t *fr = json_pack("{s:o}", "location", location(s, &st->f[i]));
         if (st->f[i].module)
-            json_object_set_new(fr, "module", jstr(st->f[i].module));
+            json_object_set_new(fr, "module", cli_jstr_or_empty(st->f[i].module));
         json_array_append_new(frames, fr);
     }
     return json_pack("{s:o, s:o}", "message", text(what), "frames", frames);
@@ -501,13 +475,13 @@ static json_t *result(struct sarif *s, const struct cli_group *g)
     char *tail = related(s, f, rel), *esc = *tail ? link_escape(msg ? msg : "") : NULL;
     char *full = cli_printf("%s%s", esc ? esc : msg ? msg : f->kind, tail);
     const struct cli_frame *p = primary(s, &f->stack);
-    json_t *r = json_pack("{s:o, s:I, s:s, s:o}", "ruleId", jstr(f->kind), "ruleIndex",
-                          (json_int_t)rule_index(s, f), "level",
-                          f->severity == NV_SEV_WARNING ? "warning" : "error", "message",
-                          text(full));
-    json_object_set_new(r, "locations",
-                        json_pack("[o]", p ? location(s, p) : json_pack("{s:o}", "message",
-                                                                        text("no stack"))));
+    json_t *r =
+        json_pack("{s:o, s:I, s:s, s:o}", "ruleId", cli_jstr_or_empty(f->kind), "ruleIndex",
+                  (json_int_t)rule_index(s, f), "level",
+                  f->severity == NV_SEV_WARNING ? "warning" : "error", "message", text(full));
+    json_object_set_new(
+        r, "locations",
+        json_pack("[o]", p ? location(s, p) : json_pack("{s:o}", "message", text("no stack"))));
     if (json_array_size(rel))
         json_object_set_new(r, "relatedLocations", json_incref(rel));
     json_array_append_new(stacks, stack(s, &f->stack, "call stack"));
@@ -540,10 +514,10 @@ static json_t *invocations(const struct sarif *s, const struct cli_set *set)
             continue;
         const char *who = s->o->stable && r->argc ? base_name(r->argv[0]) : r->path;
         char *m = cli_printf("%s: incomplete: the process kept at most %lld findings and "
-                             "dropped %lld more occurrences", who, (long long)r->max_findings,
-                             (long long)r->dropped_occurrences);
-        json_array_append_new(notes, json_pack("{s:s, s:o}", "level", "warning", "message",
-                                               text(m)));
+                             "dropped %lld more occurrences",
+                             who, (long long)r->max_findings, (long long)r->dropped_occurrences);
+        json_array_append_new(notes,
+                              json_pack("{s:s, s:o}", "level", "warning", "message", text(m)));
         free(m);
     }
     json_t *inv = json_pack("{s:b}", "executionSuccessful", 1);
@@ -578,7 +552,7 @@ static json_t *run(struct sarif *s, const struct cli_set *set, const struct cli_
     if (s->root) {
         char *e = uri_path(s->root), *u = cli_printf("file://%s/", e);
         json_object_set_new(r, "originalUriBaseIds",
-                            json_pack("{s:{s:o}}", SRCROOT, "uri", jstr(u)));
+                            json_pack("{s:{s:o}}", SRCROOT, "uri", cli_jstr_or_empty(u)));
         free(e), free(u);
     }
     json_object_set_new(r, "invocations", invocations(s, set));
@@ -590,7 +564,7 @@ int cli_render_sarif(FILE *out, const struct cli_set *set, const struct cli_grou
                      const struct cli_render_opts *o)
 {
     struct sarif s = {o, NULL, NULL, NULL, 0, json_object()};
-    json_set_alloc_funcs(must_malloc, free);
+    cli_json_init();
     if (o->source_root)
         set_root(&s, o->source_root);
     s.extra = cli_alloc((g->n ? g->n : 1) * sizeof *s.extra);

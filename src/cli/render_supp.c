@@ -99,8 +99,10 @@ int cli_render_suppressions(FILE *out, const struct cli_set *set, const struct c
     char **rules = cli_alloc((g->n ? g->n : 1) * sizeof *rules);
     for (size_t i = 0; i < g->n; i++)
         rules[i] = rule(g->g[i].first);
-    fprintf(out, "# nvcheck suppressions for %zu finding%s; use: nvcheck check --suppressions "
-                 "FILE\n", g->n, g->n == 1 ? "" : "s");
+    fprintf(out,
+            "# nvcheck suppressions for %zu finding%s; use: nvcheck check --suppressions "
+            "FILE\n",
+            g->n, g->n == 1 ? "" : "s");
     for (size_t i = 0; i < g->n; i++) {
         int seen = 0;
         for (size_t j = 0; j < i && !seen; j++)

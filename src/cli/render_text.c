@@ -22,7 +22,12 @@ struct pal {
 };
 
 static const struct pal colour = {
-    {"\033[1;31m", "\033[1;35m"}, "\033[1m", "\033[34m", "\033[32m", "\033[36m", "\033[2m",
+    {"\033[1;31m", "\033[1;35m"},
+    "\033[1m",
+    "\033[34m",
+    "\033[32m",
+    "\033[36m",
+    "\033[2m",
     "\033[0m",
 };
 static const struct pal plain = {{"", ""}, "", "", "", "", "", ""};
@@ -158,8 +163,7 @@ static void merged(const struct ctx *c, const struct cli_group *g)
         return;
     int64_t *pids = cli_alloc(g->nmembers * sizeof *pids);
     size_t np = cli_group_pids(g, pids);
-    fprintf(c->out, "  merged: %llu occurrence%s", (unsigned long long)g->count,
-            plural(g->count));
+    fprintf(c->out, "  merged: %llu occurrence%s", (unsigned long long)g->count, plural(g->count));
     if (np > 1)
         fprintf(c->out, " in %zu processes", np);
     if (!c->o->stable) {
@@ -231,8 +235,8 @@ static void notes(const struct ctx *c, const struct cli_set *set)
         fputs("incomplete:", c->out);
         if (r->dropped_occurrences > 0)
             fprintf(c->out, " %lld occurrence%s beyond max_findings=%lld dropped;",
-                    (long long)r->dropped_occurrences,
-                    plural((uint64_t)r->dropped_occurrences), (long long)r->max_findings);
+                    (long long)r->dropped_occurrences, plural((uint64_t)r->dropped_occurrences),
+                    (long long)r->max_findings);
         if (r->stacks_dropped > 0)
             fprintf(c->out, " %lld stack%s not stored (the stack store was full);",
                     (long long)r->stacks_dropped, plural((uint64_t)r->stacks_dropped));

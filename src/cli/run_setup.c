@@ -107,7 +107,8 @@ static void warn_setuid(const char *prog, const char *path)
     int gid = (st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) && st.st_gid != getegid();
     if (uid || gid)
         cli_warn("%s is set-%s-ID: the dynamic loader ignores LD_PRELOAD for it, so its "
-                 "own calls are not checked", prog, uid ? "user" : "group");
+                 "own calls are not checked",
+                 prog, uid ? "user" : "group");
 }
 
 /* preload_list -- LD_PRELOAD for the program: ours before the caller's entries, except
@@ -115,8 +116,8 @@ static void warn_setuid(const char *prog, const char *path)
  * first library loaded). Entries are separated by blanks or colons. */
 static char *preload_list(const char *so, const char *old)
 {
-    static const char *const first[] = {"libasan.", "libhwasan.", "libtsan.", "liblsan.",
-                                        "libubsan.", "libclang_rt."};
+    static const char *const first[] = {"libasan.", "libhwasan.", "libtsan.",
+                                        "liblsan.", "libubsan.",  "libclang_rt."};
     const char *rest = old;
     for (;;) {
         const char *e = rest + strspn(rest, " :");

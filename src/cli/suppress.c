@@ -157,8 +157,8 @@ static int name_matches(const char *pattern, const char *name)
 
 static int frame_matches(const char *pattern, const struct cli_frame *fr)
 {
-    return (fr->function && cli_glob(pattern, fr->function)) ||
-           name_matches(pattern, fr->file) || name_matches(pattern, fr->module);
+    return (fr->function && cli_glob(pattern, fr->function)) || name_matches(pattern, fr->file) ||
+           name_matches(pattern, fr->module);
 }
 
 struct cli_supp_rule *cli_supp_match(struct cli_supps *s, const struct cli_finding *f)

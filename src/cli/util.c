@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <errno.h>
+#include <jansson.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -162,4 +163,40 @@ int cli_out_close(struct cli_out *o)
     free(o->path);
     free(o->tmp);
     return rc;
+}
+
+static void *must_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p) {
+        fputs("nvcheck: out of memory\n", stderr);
+        exit(CLI_BAD_INPUT);
+    }
+    return p;
+}
+
+void cli_json_init(void)
+{
+    json_set_alloc_funcs(must_malloc, free);
+}
+
+json_t *cli_jstr(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *v = json_string(s);
+    if (v)
+        return v;
+    char *t = cli_strdup(s);
+    for (char *p = t; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    v = json_string(t);
+    free(t);
+    return v;
+}
+
+json_t *cli_jstr_or_empty(const char *s)
+{
+    return cli_jstr(s ? s : "");
 }

@@ -25,9 +25,9 @@ struct nve_fkey {
     uint32_t stack;       /* the program's call; 0 = not captured */
     uint32_t rel_role[2]; /* enum nve_role */
     uint32_t rel_stack[2];
-    uint32_t thread;      /* undrained-flush: the flushing thread */
-    uint32_t detail;      /* API errors: enum nvm_err */
-    uint32_t routine;     /* API errors: which routine (enum nvc_routine) */
+    uint32_t thread;  /* undrained-flush: the flushing thread */
+    uint32_t detail;  /* API errors: enum nvm_err */
+    uint32_t routine; /* API errors: which routine (enum nvc_routine) */
     uint32_t has_region;
     uintptr_t region_base;
 };
@@ -68,11 +68,11 @@ void nve_findings_each(struct nve_findings *fs, void (*fn)(const struct nve_find
                        void *arg);
 
 struct nve_findings_totals {
-    uint32_t findings[NV_NKINDS];   /* distinct findings kept */
+    uint32_t findings[NV_NKINDS]; /* distinct findings kept */
     uint64_t occurrences[NV_NKINDS];
     uint64_t bytes[NV_NKINDS];
-    uint64_t dropped[NV_NKINDS];    /* occurrences not kept because of the cap */
-    uint32_t errors, warnings;      /* distinct findings by severity */
+    uint64_t dropped[NV_NKINDS]; /* occurrences not kept because of the cap */
+    uint32_t errors, warnings;   /* distinct findings by severity */
 };
 void nve_findings_totals(struct nve_findings *fs, struct nve_findings_totals *t);
 

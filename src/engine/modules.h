@@ -7,10 +7,10 @@
 #include <stdint.h>
 
 struct nve_module {
-    uintptr_t lo, hi; /* mapped range of its PT_LOAD segments */
-    uintptr_t base;   /* load bias: file address = runtime address - base */
-    const char *path; /* absolute for the main program; as the loader named it otherwise */
-    char build_id[65];/* hex, "" when the object has none */
+    uintptr_t lo, hi;  /* mapped range of its PT_LOAD segments */
+    uintptr_t base;    /* load bias: file address = runtime address - base */
+    const char *path;  /* absolute for the main program; as the loader named it otherwise */
+    char build_id[65]; /* hex, "" when the object has none */
 };
 
 struct nve_modules {

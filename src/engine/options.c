@@ -19,7 +19,7 @@ static const struct opt {
     uint32_t def, min, max;
     size_t off;
 } opts[] = {
-#define NV_OPTION(name, type, def, min, max, help)                                 \
+#define NV_OPTION(name, type, def, min, max, help)                                                 \
     {#name, type, def, min, max, offsetof(struct nvc_options, name)},
 #include "options.def"
 #undef NV_OPTION
@@ -91,8 +91,8 @@ static const char *cut(char *dst, unsigned cap, const char *s, unsigned n)
 }
 
 /* set -- apply one value; 0, or -1 with a complaint in why. */
-static int set(struct nvc_options *o, const struct opt *p, const char *v, unsigned n,
-               char *why, unsigned cap)
+static int set(struct nvc_options *o, const struct opt *p, const char *v, unsigned n, char *why,
+               unsigned cap)
 {
     uint32_t *dst = (uint32_t *)((char *)o + p->off);
     char shown[64];

@@ -62,8 +62,7 @@ size_t nv_vformat(char *buf, size_t cap, const char *fmt, va_list ap)
             put(&o, (char)va_arg(ap, int));
             break;
         case 'd': {
-            long long v = l ? (l > 1 ? va_arg(ap, long long) : va_arg(ap, long))
-                            : va_arg(ap, int);
+            long long v = l ? (l > 1 ? va_arg(ap, long long) : va_arg(ap, long)) : va_arg(ap, int);
             if (v < 0)
                 put(&o, '-');
             put_num(&o, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, 10);
@@ -71,9 +70,9 @@ size_t nv_vformat(char *buf, size_t cap, const char *fmt, va_list ap)
         }
         case 'u':
         case 'x':
-            u = z ? va_arg(ap, size_t)
-                  : l ? (l > 1 ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned long))
-                      : va_arg(ap, unsigned);
+            u = z   ? va_arg(ap, size_t)
+                : l ? (l > 1 ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned long))
+                    : va_arg(ap, unsigned);
             put_num(&o, u, *fmt == 'x' ? 16 : 10);
             break;
         case 'p':

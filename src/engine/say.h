@@ -8,8 +8,7 @@
 /* nv_format -- a small vsnprintf: %s %c %d %u %zu %llu %x %lx %zx %p %%. Always
  * NUL-terminates (when cap > 0); returns the length written. Async-signal-safe. */
 size_t nv_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
-size_t nv_format(char *buf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+size_t nv_format(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* nv_say -- "nvcheck: <message>\n" on stderr in a single write(2). */
 void nv_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

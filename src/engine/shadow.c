@@ -116,7 +116,7 @@ static void drop_if_empty(struct shard *s, struct nve_chunk *c)
  * Inlined into each operation with its visitor, so the hot single-chunk case is
  * straight-line code. */
 NV_INLINE int walk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create, visit_fn fn,
-                void *arg)
+                   void *arg)
 {
     struct shard *held = NULL;
     int rc = 0;
@@ -213,8 +213,8 @@ static int quiet(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi)
     return 1;
 }
 
-NV_INLINE int each_chunk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create,
-                      visit_fn fn, void *arg)
+NV_INLINE int each_chunk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create, visit_fn fn,
+                         void *arg)
 {
     if (lo >= hi)
         return 0;
@@ -268,7 +268,7 @@ struct set_arg {
 };
 
 NV_INLINE int v_set(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo, unsigned hi,
-                 void *arg)
+                    void *arg)
 {
     struct set_arg *x = arg;
     if (x->over && x->over->len == 0 && c->n) {
@@ -287,8 +287,8 @@ struct flush_arg {
     int drain, had_dirty, left;
 };
 
-NV_INLINE int v_flush(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo, unsigned hi,
-                   void *arg)
+NV_INLINE int v_flush(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo,
+                      unsigned hi, void *arg)
 {
     struct flush_arg *x = arg;
     (void)base;
@@ -303,8 +303,8 @@ struct drain_arg {
     int all;
 };
 
-NV_INLINE int v_drain(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo, unsigned hi,
-                   void *arg)
+NV_INLINE int v_drain(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo,
+                      unsigned hi, void *arg)
 {
     struct drain_arg *x = arg;
     (void)s, (void)base, (void)lo, (void)hi;

@@ -109,8 +109,8 @@ drop:
 const uintptr_t *nve_stack_get(uint32_t id, uint32_t *n)
 {
     struct stack **ids = __atomic_load_n(&by_id, __ATOMIC_ACQUIRE);
-    struct stack *s = (ids && id && id < NVE_MAX_STACKS) ? __atomic_load_n(&ids[id], __ATOMIC_ACQUIRE)
-                                                          : NULL;
+    struct stack *s =
+        (ids && id && id < NVE_MAX_STACKS) ? __atomic_load_n(&ids[id], __ATOMIC_ACQUIRE) : NULL;
     *n = s ? s->n : 0;
     return s ? s->pcs : NULL;
 }

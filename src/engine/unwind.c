@@ -71,8 +71,8 @@ int nvu_init(char *why, size_t cap)
     void *h = dlopen(NVC_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *err = dlerror();
-        nv_format(why, cap, "cannot load %s (%s); stacks will have one frame",
-                  NVC_LIBUNWIND_SONAME, err ? err : "?");
+        nv_format(why, cap, "cannot load %s (%s); stacks will have one frame", NVC_LIBUNWIND_SONAME,
+                  err ? err : "?");
         return -1;
     }
     backtrace_p = (backtrace_fn)dlsym(h, STR(unw_backtrace));

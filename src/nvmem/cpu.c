@@ -16,15 +16,15 @@
 /* Counts lines rather than comparing pointers, so a range ending at the very top of
  * the address space cannot wrap the cursor; len 0 flushes nothing (not even the line
  * holding addr, which need not be mapped). */
-#define FLUSH_LOOP(name, insn)                                                     \
-    static void name(const void *addr, size_t len)                                 \
-    {                                                                              \
-        if (len == 0)                                                              \
-            return;                                                                \
-        uintptr_t p = (uintptr_t)addr & ~(uintptr_t)(NVM_LINE - 1);                \
-        uintptr_t n = (((uintptr_t)addr + len - 1) - p) / NVM_LINE + 1;            \
-        for (; n--; p += NVM_LINE)                                                 \
-            __asm__ __volatile__(insn " %0" : "+m"(*(volatile char *)p));          \
+#define FLUSH_LOOP(name, insn)                                                                     \
+    static void name(const void *addr, size_t len)                                                 \
+    {                                                                                              \
+        if (len == 0)                                                                              \
+            return;                                                                                \
+        uintptr_t p = (uintptr_t)addr & ~(uintptr_t)(NVM_LINE - 1);                                \
+        uintptr_t n = (((uintptr_t)addr + len - 1) - p) / NVM_LINE + 1;                            \
+        for (; n--; p += NVM_LINE)                                                                 \
+            __asm__ __volatile__(insn " %0" : "+m"(*(volatile char *)p));                          \
     }
 
 FLUSH_LOOP(flush_clflush, "clflush")
@@ -99,7 +99,7 @@ __attribute__((constructor)) static void choose(void)
     if (why) {
         /* One line, raw write(2): no stdio this early. */
         const char *parts[] = {"nvmem: NVMEM_FLUSH=", env, ": ", why, "; using ",
-                               insn_names[insn], "\n"};
+                               insn_names[insn],      "\n"};
         for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
             if (write(2, parts[i], strlen(parts[i])) < 0)
                 break;

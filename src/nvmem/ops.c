@@ -103,11 +103,11 @@ static enum nvm_err inside(const void *p, size_t n, const char *what, struct nvm
     return fail(f, NVM_E_OUT_OF_REGION, what, a, n);
 }
 
-#define TRY(x)                                                                     \
-    do {                                                                           \
-        enum nvm_err e_ = (x);                                                     \
-        if (e_ != NVM_OK)                                                          \
-            return e_;                                                             \
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        enum nvm_err e_ = (x);                                                                     \
+        if (e_ != NVM_OK)                                                                          \
+            return e_;                                                                             \
     } while (0)
 
 /* clear -- start a check. Only what success leaves readable is set here: the rest of

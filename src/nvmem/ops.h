@@ -34,8 +34,8 @@ struct nvm_fault {
     uintptr_t addr;   /* the offending range, when there is one */
     size_t size;
     ULONG flags;
-    size_t index;       /* RtlFlushNonVolatileMemoryRanges: which range */
-    int has_tok;        /* tok names the token's region (or, for FREED, its slot) */
+    size_t index; /* RtlFlushNonVolatileMemoryRanges: which range */
+    int has_tok;  /* tok names the token's region (or, for FREED, its slot) */
     struct nvm_tok tok;
 };
 
