@@ -195,9 +195,14 @@ NV_HOT NTSTATUS nvc_write(struct nvc_thread *t, const struct nvc_site *caller, P
                           void *dst, const void *src, SIZE_T n, ULONG flags)
 {
     struct nvm_fault f;
+    int keeps = n && !(flags & FL); /* leaves state behind: the shadow will be touched */
+    if (keeps)
+        nve_prefetch(nvc.shadow, (uintptr_t)dst, 0);
     if (nvm_check_write(token, dst, src, n, flags, &f) != NVM_OK)
         return fault(t, caller, NVC_WRITE, &f);
     nvm_do_write(dst, src, n, flags);
+    if (keeps)
+        nve_prefetch(nvc.shadow, (uintptr_t)dst, 1);
     if (n)
         stored(t, caller, NVC_WRITE, (uintptr_t)dst, n, flags);
     else if ((flags & FL) && !(flags & ND)) /* an empty write still drains */

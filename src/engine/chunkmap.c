@@ -14,6 +14,12 @@ static uint32_t home(const struct nve_chunkmap *m, uintptr_t key)
     return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & m->mask;
 }
 
+uint32_t cmap_home(const struct nve_chunkmap *m, uintptr_t key)
+{
+    return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) &
+           __atomic_load_n(&m->mask, __ATOMIC_RELAXED);
+}
+
 struct nve_chunk *cmap_find(const struct nve_chunkmap *m, uintptr_t key)
 {
     if (!m->slot)

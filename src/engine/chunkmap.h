@@ -14,6 +14,8 @@ struct nve_chunkmap {
 };
 
 struct nve_chunk *cmap_find(const struct nve_chunkmap *m, uintptr_t key);
+/* cmap_home -- where key's probe starts (for prefetching; reads mask racily). */
+uint32_t cmap_home(const struct nve_chunkmap *m, uintptr_t key);
 /* cmap_insert -- the chunk for key, created empty if absent; NULL when out of memory. */
 struct nve_chunk *cmap_insert(struct nve_chunkmap *m, struct nv_arena *a, uintptr_t key);
 /* cmap_remove -- drop an (already released) chunk; the slot may then hold another. */

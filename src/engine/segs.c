@@ -141,6 +141,13 @@ int seg_set(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi,
     uint32_t i = 0, j = 0;
     if (c->n == 0 || covers(c, lo, hi)) {
         c->n = 0; /* short path: the range replaces everything */
+    } else if ((i = find(c, lo)) == c->n || nve_runs(c)[i].lo >= hi) {
+        /* Short path: a gap (the first run ending after lo starts at or after hi). */
+        if (!v)
+            return 0;
+        if (reserve(a, c, 1) < 0)
+            return -1;
+        j = i;
     } else {
         /* Room for the new run plus a split at each end that cuts a run. */
         if (reserve(a, c, 1 + straddles(c, lo) + straddles(c, hi)) < 0)

@@ -399,6 +399,29 @@ int nve_drain(struct nve_shadow *sh, struct nve_thread *t)
     return drain_pending(sh, &p, &x);
 }
 
+void nve_prefetch(struct nve_shadow *sh, uintptr_t a, int step)
+{
+    uintptr_t key = (a >> NVE_CHUNK_SHIFT) + 1;
+    struct shard *s = shard_of(sh, key - 1);
+    struct nve_chunk *tab = __atomic_load_n(&s->map.slot, __ATOMIC_RELAXED);
+    if (!tab)
+        return;
+    struct nve_chunk *c = &tab[cmap_home(&s->map, key)];
+    if (step == 0) {
+        __builtin_prefetch(c, 1);
+        __builtin_prefetch(&s->lock, 1);
+        return;
+    }
+    /* Step 1, a little later: the slot has arrived; fetch the runs it points to. */
+    if (__atomic_load_n(&c->key, __ATOMIC_RELAXED) == key &&
+        __atomic_load_n(&c->cap, __ATOMIC_RELAXED)) {
+        const char *runs = (const char *)__atomic_load_n(&c->u.seg, __ATOMIC_RELAXED);
+        uint32_t n = __atomic_load_n(&c->n, __ATOMIC_RELAXED);
+        for (uint32_t k = 0; k < n * sizeof(struct nve_seg); k += 64)
+            __builtin_prefetch(runs + k, 1);
+    }
+}
+
 /* ---- taking outstanding state out (token free, exit) ---- */
 
 struct take_arg {

@@ -73,6 +73,11 @@ int nve_drain(struct nve_shadow *sh, struct nve_thread *t);
 int nve_take(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
              void (*fn)(const struct nve_piece *, void *), void *arg);
 
+/* nve_prefetch -- a hint that [a, a+n) is about to be stored to: start loading the
+ * shadow it will touch (its chunk's table slot, and that chunk's runs) so that the
+ * cache misses overlap the caller's own work. Reads racily; changes nothing. */
+void nve_prefetch(struct nve_shadow *sh, uintptr_t a, int step);
+
 void nve_stats(struct nve_shadow *sh, struct nve_stats *st);
 
 /* Fork: hold every lock across fork(); in the child, reset them. */
