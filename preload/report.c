@@ -395,8 +395,6 @@ static void w_summary(struct jw *w, const struct nve_findings_totals *t)
     jw_bool(w, dropped > 0 || nve_stack_dropped() > 0);
     jw_key(w, "dropped_occurrences");
     jw_u64(w, dropped);
-    jw_key(w, "api_calls");
-    jw_u64(w, nvc_calls());
     jw_key(w, "threads");
     jw_u64(w, __atomic_load_n(&nvc.nthreads, __ATOMIC_RELAXED));
     jw_key(w, "stacks");

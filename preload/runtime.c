@@ -53,16 +53,7 @@ static __thread struct {
 static nv_lock threads_lock; /* free list and thread arena */
 static struct nv_arena thread_arena;
 static struct nvc_thread *free_threads;
-static struct nvc_thread *all_threads; /* atomic list head */
 static pthread_key_t thread_key;
-
-uint64_t nvc_calls(void)
-{
-    uint64_t n = 0;
-    for (struct nvc_thread *t = __atomic_load_n(&all_threads, __ATOMIC_ACQUIRE); t; t = t->all_next)
-        n += t->calls;
-    return n;
-}
 
 uint64_t nvc_now(void)
 {
@@ -176,13 +167,11 @@ NV_COLD static struct nvc_thread *thread_new(void)
         free_threads = t->next_free;
     } else if ((t = nv_arena_calloc(&thread_arena, sizeof *t + scache_size())) != NULL) {
         t->scache = (unsigned char *)(t + 1);
-        t->all_next = all_threads;
-        __atomic_store_n(&all_threads, t, __ATOMIC_RELEASE);
     }
     nv_lock_give(&threads_lock);
     if (!t)
         return NULL;
-    /* Fresh state; calls, links and the cache memory survive recycling. */
+    /* Fresh state; the cache memory survives recycling. */
     memset(&t->e, 0, sizeof t->e);
     memset(t->scache, 0, scache_size());
     uint32_t id = __atomic_add_fetch(&nvc.nthreads, 1, __ATOMIC_RELAXED);
@@ -214,7 +203,6 @@ struct nvc_thread *nvc_enter(void)
         tls.busy = 0;
         return NULL;
     }
-    tls.thr->calls++;
     if (!__atomic_load_n(&nvc.used, __ATOMIC_RELAXED))
         __atomic_store_n(&nvc.used, 1, __ATOMIC_RELAXED);
     return tls.thr;
@@ -265,8 +253,6 @@ static void after_fork_child(void)
     nve_findings_clear(nvc.findings);
     nvc.pid = getpid();
     nvc.used = 0;
-    for (struct nvc_thread *t = all_threads; t; t = t->all_next)
-        t->calls = 0;
     nvc.threads[tls.thr ? tls.thr->e.id : 0].tid = gettid();
     tls.busy = 0;
 }
@@ -360,8 +346,6 @@ void nvc_exec_failed(void)
 {
     nve_findings_clear(nvc.findings);
     nvc.used = 0;
-    for (struct nvc_thread *t = all_threads; t; t = t->all_next)
-        t->calls = 0;
     nvc.execing = 0;
     tls.busy = 0;
     int expected = NVC_DONE;

@@ -19,8 +19,6 @@ struct nvc_site {
 
 /* A thread using the API. Recycled when the thread exits (with a fresh id). */
 struct nvc_thread {
-    uint64_t calls;              /* checked API calls; kept across recycling */
-    struct nvc_thread *all_next; /* every context ever made, for the totals */
     struct nvc_thread *next_free;
     struct nve_thread e;
     unsigned char *scache; /* its recent stacks (runtime.c, nvc_capture) */
@@ -46,6 +44,7 @@ struct nvc_runtime {
     struct nvc_thread_info *threads; /* by thread id */
     uint32_t nthreads;               /* ids handed out, atomic */
     int used;                        /* the API was called (atomic; no RMW on the hot path) */
+    int flushed_somewhere;           /* some thread left lines FLUSHED (sticky, atomic) */
     pid_t pid;
     int64_t start_unix;
     char output[4096]; /* NVCHECK_OUTPUT, or empty for the default */
@@ -72,8 +71,6 @@ static inline int nvc_kind_on(int k)
 
 struct nvc_thread_info *nvc_thread_info(uint32_t id);
 uint64_t nvc_now(void);
-/* nvc_calls -- checked API calls so far, all threads. */
-uint64_t nvc_calls(void);
 
 /* nvc_fail -- something inside the checker broke: say so once, stop checking, let
  * the program run on. */

@@ -361,7 +361,7 @@ static void read_report(struct ctx *c, json_t *root, struct cli_report *r)
         mark = enter(c, "summary", -1);
         r->errors = num(c, o, "errors", 0, NULL);
         r->warnings = num(c, o, "warnings", 0, NULL);
-        r->api_calls = num(c, o, "api_calls", 0, NULL);
+        r->api_calls = num(c, o, "api_calls", 1, NULL); /* before 0.1: always there */
         r->threads = num(c, o, "threads", 0, NULL);
         r->stacks = num(c, o, "stacks", 0, NULL);
         r->stacks_dropped = num(c, o, "stacks_dropped", 0, NULL);
