@@ -439,17 +439,17 @@ int main(int argc, char **argv)
 
     double t1 = checked_median("threads", rec_ops, 1, reps, NULL);
     double t2 = checked_median("threads", rec_ops, 2, reps, NULL);
-    double sp = checked_median("sparse", rec_ops, 0, reps, NULL);
+    struct pair sp = compare("sparse", rec_ops, 0, reps);
     printf("\n| scaling | measured | must | aim | verdict |\n|---|---:|---|---|---|\n");
     printf("| threads: checked 2-thread / 1-thread throughput | %.2fx | >= 1.6x | >= 1.9x | %s |\n",
-           t1 / t2,
-           t1 / t2 >= 1.9   ? "aim met"
-           : t1 / t2 >= 1.6 ? "must met"
-                            : "MISSED");
-    double d = (sp - rec.checked) / rec.checked * 100;
-    printf("| sparse: rec64 on a 1 TiB region, checked | %.1f ns (%+.1f%% vs rec64) | within 10%% "
-           "| same | %s |\n",
-           sp, d, d <= 10 ? "met" : "MISSED");
+           t1 / t2, t1 / t2 >= 1.9 ? "aim met" : t1 / t2 >= 1.6 ? "must met" : "MISSED");
+    /* The 1 TiB region's pages are scattered, so native costs more too (TLB misses):
+     * what must not grow with the region is the checker's share, the ratio. */
+    double r_sp = sp.checked / sp.native, r_rec = rec.checked / rec.native;
+    double d = (r_sp - r_rec) / r_rec * 100;
+    printf("| sparse: rec64 on a 1 TiB region: %.1f -> %.1f ns, %.2fx vs rec64's %.2fx | %+.1f%% "
+           "| within 10%% | same | %s |\n",
+           sp.native, sp.checked, r_sp, r_rec, d, d <= 10 ? "met" : "MISSED");
 
     printf("\n| memory (outstanding, 1M writes) | measured | must | aim |\n|---|---:|---|---|\n");
     printf("| peak shadow bytes per outstanding write | %.1f | <= 64 | <= 32 |\n",
@@ -466,7 +466,7 @@ int main(int argc, char **argv)
     const char *depths[] = {"stack_depth=8:quiet=1", "stack_depth=16:quiet=1",
                             "stack_depth=32:quiet=1"};
     for (int j = 0; j < 3; j++)
-        printf("| %s (default 16) | %.1f |\n", depths[j] + 12,
+        printf("| stack_depth=%d%s | %.1f |\n", 8 << j, j == 1 ? " (default)" : "",
                checked_median("rec64", rec_ops, 40, reps, depths[j]));
 
     printf("\n| native rec64, flush instruction (NVMEM_FLUSH) | ns/op |\n|---|---:|\n");
