@@ -35,65 +35,6 @@
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
 #define SRCROOT "%SRCROOT%"
 
-/* The rule help: what the bug is, and how to fix it (Markdown; backticks are dropped
- * for the plain-text form). A kind without an entry gets a generic text. */
-static const struct {
-    const char *kind, *what, *fix;
-} help[] = {
-    {"unflushed-write",
-     "Data was written to non-volatile memory and never flushed out of the CPU caches "
-     "before its token was freed or the process exited. Until it is flushed it lives only "
-     "in the cache: a crash or power loss loses it, though every test that does not crash "
-     "passes.",
-     "Make the write durable before anything depends on it: pass "
-     "`WRITE_NV_MEMORY_FLAG_FLUSH` (or `FILL_NV_MEMORY_FLAG_FLUSH`) to the write, or call "
-     "`RtlFlushNonVolatileMemory` / `RtlFlushNonVolatileMemoryRanges` over the written "
-     "range afterwards (without `FLUSH_NV_MEMORY_IN_FLAG_NO_DRAIN`, or followed by "
-     "`RtlDrainNonVolatileFlush` on the same thread)."},
-    {"undrained-flush",
-     "The bytes were flushed (or written non-temporally) but the thread that flushed them "
-     "never drained. A flush only starts the write-back; until a drain (SFENCE) on the "
-     "same thread completes, the data may still be in flight, and a drain on another "
-     "thread does not wait for it.",
-     "Call `RtlDrainNonVolatileFlush` on the flushing thread after its last flush with "
-     "`FLUSH_NV_MEMORY_IN_FLAG_NO_DRAIN` or `WRITE_NV_MEMORY_FLAG_NO_DRAIN`, or after its "
-     "non-temporal writes; or drop the `NO_DRAIN` flag."},
-    {"invalid-token",
-     "An NV memory routine was called with a token that `RtlGetNonVolatileToken` never "
-     "returned, one already freed, or `FLUSH_NV_MEMORY_DEFAULT_TOKEN` where a real token is "
-     "required. The call returned `STATUS_INVALID_PARAMETER` and did nothing, so the data "
-     "it should have written or persisted is not there.",
-     "Keep the token of each region for as long as the region is used, free it exactly "
-     "once, make no calls with it afterwards, and check the status every call returns."},
-    {"out-of-region",
-     "A write, fill or flush range is not inside the region of the token it was given. The "
-     "call returned `STATUS_INVALID_PARAMETER` and touched no memory.",
-     "Check offsets and sizes against the region given to `RtlGetNonVolatileToken`, or "
-     "use the token of the region the range belongs to."},
-    {"invalid-argument",
-     "A call had an invalid argument: a NULL pointer with a non-zero size, a range that "
-     "wraps around the address space, unknown flag bits, `NO_DRAIN` without `FLUSH` or "
-     "together with `NON_TEMPORAL`, or a region of zero bytes. The call returned "
-     "`STATUS_INVALID_PARAMETER` and did nothing.",
-     "Pass only the documented flag combinations and valid ranges, and check the status "
-     "every NV memory call returns."},
-    {"redundant-flush",
-     "A flush call covered only cache lines that held nothing written and not yet "
-     "flushed. It costs time, and often means the flush names the wrong range.",
-     "Flush the range that was actually written, or remove the call. (nvcheck does not "
-     "see plain stores to mapped NV memory, so this kind is off by default.)"},
-    {"overwritten-unflushed",
-     "A write landed on bytes still dirty from an earlier write that was never flushed. "
-     "If the earlier data had to be durable first -- a log record before the count that "
-     "publishes it -- a crash can expose the new state without the old one.",
-     "Flush and drain the earlier write before overwriting it, or make sure the "
-     "overwrite is intended."},
-    {"leaked-token",
-     "A token from `RtlGetNonVolatileToken` was still live at exit: its region was never "
-     "released, and whatever in it was not durable is lost with the process.",
-     "Call `RtlFreeNonVolatileToken` when the region is no longer used, after making its "
-     "contents durable."},
-};
 
 struct sarif {
     const struct cli_render_opts *o;
@@ -161,9 +102,9 @@ static json_t *rule(const char *kind, int severity, const char *doc)
 {
     const char *what = "A finding of a kind this version of nvcheck does not describe.";
     const char *fix = "See the documentation of the nvcheck that wrote the report.";
-    for (size_t i = 0; i < sizeof help / sizeof *help; i++)
-        if (!strcmp(help[i].kind, kind))
-            what = help[i].what, fix = help[i].fix;
+    int k = nv_kind_lookup(kind, strlen(kind));
+    if (k >= 0)
+        what = nv_kinds[k].what, fix = nv_kinds[k].fix;
     char *name = camel(kind), *shortd = doc ? sentence(doc)
                                             : cli_printf("A kind of finding this nvcheck does "
                                                          "not know: %s.",

@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 enum nv_kind {
-#define NV_KIND(id, name, sev, on, doc) NV_K_##id,
+#define NV_KIND(id, name, sev, on, doc, what, fix) NV_K_##id,
 #include "findings.def"
 #undef NV_KIND
     NV_NKINDS
@@ -18,6 +18,7 @@ struct nv_kind_info {
     enum nv_severity severity;
     int on_by_default;
     const char *doc;
+    const char *what, *fix; /* Markdown: the bug, and the fix (SARIF rule help) */
 };
 
 extern const struct nv_kind_info nv_kinds[NV_NKINDS];

@@ -29,7 +29,7 @@ static const struct {
     enum nv_severity sev;
     int on;
 } def_kinds[] = {
-#define NV_KIND(id, name, sev, on, doc) {name, NV_SEV_##sev, on},
+#define NV_KIND(id, name, sev, on, doc, what, fix) {name, NV_SEV_##sev, on},
 #include "findings.def"
 #undef NV_KIND
 };
