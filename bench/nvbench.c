@@ -442,7 +442,10 @@ int main(int argc, char **argv)
     struct pair sp = compare("sparse", rec_ops, 0, reps);
     printf("\n| scaling | measured | must | aim | verdict |\n|---|---:|---|---|---|\n");
     printf("| threads: checked 2-thread / 1-thread throughput | %.2fx | >= 1.6x | >= 1.9x | %s |\n",
-           t1 / t2, t1 / t2 >= 1.9 ? "aim met" : t1 / t2 >= 1.6 ? "must met" : "MISSED");
+           t1 / t2,
+           t1 / t2 >= 1.9   ? "aim met"
+           : t1 / t2 >= 1.6 ? "must met"
+                            : "MISSED");
     /* The 1 TiB region's pages are scattered, so native costs more too (TLB misses):
      * what must not grow with the region is the checker's share, the ratio. */
     double r_sp = sp.checked / sp.native, r_rec = rec.checked / rec.native;

@@ -193,6 +193,10 @@ static void stored(struct nvc_thread *t, const struct nvc_site *caller, enum nvc
         drained(t);
         break;
     }
+    if (__builtin_expect(rc > 0, 0)) { /* not recorded: shadow memory is at its cap */
+        __atomic_add_fetch(&nvc.untracked_writes, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&nvc.untracked_bytes, n, __ATOMIC_RELAXED);
+    }
     engine_failed(rc);
     if (op && over.len)
         simple(NV_K_OVERWRITTEN_UNFLUSHED, ws ? ws : nvc_capture(t, caller), r, over.addr, over.len,

@@ -1,13 +1,10 @@
-/* report.c -- the raw report: one JSON file per process.
+/* report.c -- the raw report: one JSON document per process.
  *
- * Written with jsonw (no malloc, no stdio) into a temp file beside the target --
- * O_CREAT|O_EXCL|O_NOFOLLOW, so a planted file or symlink is never followed or
- * clobbered -- then given its name: readers see a whole report or none. A name that
- * is per process (%p, or a directory) never replaces another report: an exec'd
- * image keeps the pid, so its report takes the next free name, nvcheck.PID.1.json.
- * Frames are module index + file offset of the call instruction (return address -
- * 1), which is what addr2line and libdw take; the module table carries paths and
- * build-ids.
+ * Written with jsonw (no malloc, no stdio), so the same code runs at exit, at exec,
+ * in a fork child and from a fatal-signal handler; output.c gets it to its name
+ * atomically, or not at all. Frames are module index + file offset of the call
+ * instruction (return address - 1), which is what addr2line and libdw take; the
+ * module table carries paths and build-ids. "end" says how the image ended.
  * The format is documented in reports/raw-report.schema.json.
  */
 #include "report.h"
@@ -18,47 +15,15 @@
 #include "engine/say.h"
 #include "engine/stackdepot.h"
 #include "nvmem/ops.h"
+#include "output.h"
 #include "runtime.h"
+#include "signals.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <stdio.h> /* rename(2) only: no stdio streams here */
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define SCHEMA "nvcheck-raw/1"
-
-int nvc_report_path(char *dst, size_t cap, const char *tmpl, pid_t pid)
-{
-    char pidstr[16];
-    size_t n = 0;
-    int per_process = 0;
-    nv_format(pidstr, sizeof pidstr, "%d", (int)pid);
-    if (!tmpl || !*tmpl)
-        tmpl = "nvcheck.%p.json";
-    for (const char *s = tmpl; *s; s++) {
-        const char *piece = s;
-        size_t len = 1;
-        if (s[0] == '%' && s[1] == 'p')
-            piece = pidstr, len = strlen(pidstr), s++, per_process = 1;
-        else if (s[0] == '%' && s[1] == '%')
-            s++;
-        if (n + len >= cap)
-            return -1;
-        memcpy(dst + n, piece, len);
-        n += len;
-    }
-    dst[n] = 0;
-    struct stat st;
-    if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode)) {
-        size_t k = nv_format(dst + n, cap - n, "/nvcheck.%s.json", pidstr);
-        if (n + k + 1 >= cap)
-            return -1;
-        per_process = 1;
-    }
-    return per_process;
-}
 
 /* ---- pieces of the document ---- */
 
@@ -114,6 +79,15 @@ static const char *flag_problem(enum nvm_err e)
     }
 }
 
+/* w_end_words -- how the image ended, for a message: " before exit" etc. */
+static void w_end_words(struct jw *w)
+{
+    if (nvc.end_how == NVC_END_SIGNAL)
+        jw_str_fmt(w, " before the process was killed by %s", nvc_signal_name(nvc.end_sig));
+    else
+        jw_str_add(w, nvc.end_how == NVC_END_EXEC ? " before exec" : " before exit");
+}
+
 /* w_message -- one sentence saying what is wrong, for people. */
 static void w_message(struct jw *w, const struct nve_finding *f)
 {
@@ -127,7 +101,7 @@ static void w_message(struct jw *w, const struct nve_finding *f)
         if (o->key.rel_role[0] == NVE_ROLE_TOKEN_FREED_AT)
             jw_str_add(w, " before the token was freed");
         else
-            jw_str_add(w, nvc.execing ? " before exec" : " before exit");
+            w_end_words(w);
         break;
     case NV_K_UNDRAINED_FLUSH:
         jw_str_fmt(w, "%zu bytes at %p were flushed but not drained", o->size, (void *)o->addr);
@@ -239,7 +213,16 @@ static void w_finding(const struct nve_finding *f, void *arg)
         jw_hex(w, o->addr);
     }
     jw_key(w, "region");
-    if (o->key.has_region) {
+    if (o->key.kind == NV_K_LEAKED_TOKEN) { /* the (first) token's own region */
+        jw_obj(w);
+        jw_key(w, "base");
+        jw_hex(w, o->addr);
+        jw_key(w, "size");
+        w_size(w, o->size);
+        jw_key(w, "offset");
+        jw_i64(w, 0);
+        jw_end_obj(w);
+    } else if (o->key.has_region) {
         jw_obj(w);
         jw_key(w, "base");
         jw_hex(w, o->key.region_base);
@@ -328,6 +311,23 @@ static void w_process(struct jw *w)
     jw_end_obj(w);
 }
 
+/* w_end -- how the image ended: exit (exit, _exit, return from main), exec, or a
+ * signal whose default action killed it. */
+static void w_end(struct jw *w)
+{
+    static const char *const how[] = {"exit", "exec", "signal"};
+    jw_obj(w);
+    jw_key(w, "how");
+    jw_str(w, how[nvc.end_how]);
+    if (nvc.end_how == NVC_END_SIGNAL) {
+        jw_key(w, "signal");
+        jw_u64(w, (uint64_t)nvc.end_sig);
+        jw_key(w, "signal_name");
+        jw_str(w, nvc_signal_name(nvc.end_sig));
+    }
+    jw_end_obj(w);
+}
+
 static void w_options(struct jw *w)
 {
     jw_obj(w);
@@ -343,6 +343,10 @@ static void w_options(struct jw *w)
     jw_str(w, nvc.opt.drain ? "global" : "thread");
     jw_key(w, "max_findings");
     jw_u64(w, nvc.opt.max_findings);
+    jw_key(w, "max_shadow_mb");
+    jw_u64(w, nvc.opt.max_shadow_mb);
+    jw_key(w, "max_stacks");
+    jw_u64(w, nvc.opt.max_stacks);
     jw_end_obj(w);
 }
 
@@ -391,10 +395,15 @@ static void w_summary(struct jw *w, const struct nve_findings_totals *t)
         jw_end_obj(w);
     }
     jw_end_obj(w);
+    uint64_t untracked = __atomic_load_n(&nvc.untracked_writes, __ATOMIC_RELAXED);
     jw_key(w, "truncated");
-    jw_bool(w, dropped > 0 || nve_stack_dropped() > 0);
+    jw_bool(w, dropped > 0 || nve_stack_dropped() > 0 || untracked > 0);
     jw_key(w, "dropped_occurrences");
     jw_u64(w, dropped);
+    jw_key(w, "untracked_writes");
+    jw_u64(w, untracked);
+    jw_key(w, "untracked_bytes");
+    jw_u64(w, __atomic_load_n(&nvc.untracked_bytes, __ATOMIC_RELAXED));
     jw_key(w, "threads");
     jw_u64(w, __atomic_load_n(&nvc.nthreads, __ATOMIC_RELAXED));
     jw_key(w, "stacks");
@@ -428,6 +437,8 @@ static void w_report(struct jw *w, const struct nve_modules *mods,
     }
     jw_key(w, "process");
     w_process(w);
+    jw_key(w, "end");
+    w_end(w);
     jw_key(w, "options");
     w_options(w);
     jw_key(w, "modules");
@@ -445,65 +456,34 @@ static void w_report(struct jw *w, const struct nve_modules *mods,
 
 static struct jw writer; /* 16 KiB: too big for a signal handler's stack */
 
-/* publish -- give the complete temp file its name (path; the name taken is left
- * there). A fixed name is what the user asked for: replaced, as rename does. A per
- * process name must not replace another report: link() fails rather than replace,
- * and the next of name.1.json, name.2.json, ... is tried. A file system without hard
- * links falls back to rename. Returns 0 or an errno value. */
-static int publish(const char *tmp, char *path, size_t cap, int per_process)
+/* load_modules -- the module table. From a fatal signal, /proc/self/maps rather than
+ * dl_iterate_phdr: the thread the signal interrupted may hold the loader's lock (in
+ * dlopen, or in the unwinder), and the maps file needs none. */
+static void load_modules(struct nve_modules *mods, struct nv_arena *arena)
 {
-    char stem[4200];
-    size_t len = strlen(path);
-    if (!per_process || len >= sizeof stem)
-        return rename(tmp, path) < 0 ? errno : 0;
-    memcpy(stem, path, len + 1);
-    const char *ext = len >= 5 && !strcmp(stem + len - 5, ".json") ? ".json" : "";
-    stem[len - strlen(ext)] = 0;
-    for (unsigned i = 1; i <= 1000; i++) {
-        if (link(tmp, path) == 0)
-            return unlink(tmp), 0;
-        if (errno != EEXIST)
-            return rename(tmp, path) < 0 ? errno : 0;
-        if (nv_format(path, cap, "%s.%u%s", stem, i, ext) + 1 >= cap)
-            break;
-    }
-    return EEXIST;
+    int rc = nvc.end_how == NVC_END_SIGNAL ? nve_modules_load_maps(mods, arena)
+                                           : nve_modules_load(mods, arena);
+    if (rc < 0)
+        mods->n = 0; /* frames fall back to absolute addresses */
 }
 
 void nvc_report_write(void)
 {
-    char path[4220], tmp[4300];
     struct nv_arena arena = {0};
     struct nve_modules mods;
     struct nve_findings_totals t;
-    int per_process = nvc_report_path(path, sizeof path - 20, nvc.output, nvc.pid);
-    if (per_process < 0) {
-        nv_say("report path from NVCHECK_OUTPUT is too long; no report written");
-        return;
-    }
+    static struct nvc_out o; /* 8 KiB of names: static, like the writer */
     nve_findings_totals(nvc.findings, &t);
-    nv_format(tmp, sizeof tmp, "%s.tmp.%d", path, (int)nvc.pid);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        nv_say("cannot write report %s: %s", tmp, strerrordesc_np(errno));
+    if (nvc_out_open(&o, nvc.output, nvc.pid) < 0)
         return;
-    }
-    if (nve_modules_load(&mods, &arena) < 0)
-        mods.n = 0; /* frames fall back to absolute addresses */
-    jw_init(&writer, fd);
+    load_modules(&mods, &arena);
+    jw_init(&writer, o.fd);
     w_report(&writer, &mods, &t);
     int err = jw_finish(&writer);
-    if (close(fd) < 0 && !err)
-        err = errno;
     nv_arena_release(&arena);
-    if (!err)
-        err = publish(tmp, path, sizeof path, per_process);
-    if (err) {
-        unlink(tmp);
-        nv_say("cannot write report %s: %s", path, strerrordesc_np(err));
+    if (nvc_out_close(&o, err) < 0)
         return;
-    }
     if (!nvc.opt.quiet && (t.errors || t.warnings))
         nv_say("%u error%s, %u warning%s in pid %d; report: %s", t.errors, t.errors == 1 ? "" : "s",
-               t.warnings, t.warnings == 1 ? "" : "s", (int)nvc.pid, path);
+               t.warnings, t.warnings == 1 ? "" : "s", (int)nvc.pid, o.path);
 }

@@ -1,23 +1,24 @@
-/* runtime.c -- the interposer's life cycle: start, threads, fork, exit.
+/* runtime.c -- the interposer's life cycle: start, threads, the guard, fork.
  *
  * Guard. A thread-local busy flag (initial-exec TLS: no allocation on first touch)
  * is set while the checker runs on a thread. Any API call that arrives while it is
- * set -- from a signal handler, from a malloc the unwinder triggered, from our own
- * dlopen -- does the real work unchecked and returns. Nothing can recurse into the
- * engine and nothing can deadlock on its locks.
+ * set -- from a program's SIGSEGV handler, from a malloc the unwinder triggered, from
+ * our own dlopen -- does the real work unchecked and returns. Nothing can recurse
+ * into the engine and nothing can deadlock on its locks. Asynchronous signals that
+ * land meanwhile are held back (signals.c) and delivered as the thread leaves: the
+ * one load nvc_leave adds. Other threads read the flag only to wait, at the end, for
+ * the checker to be empty (nvc_quiesce).
  *
  * Start. The constructor starts the checker before main; an API call made earlier
  * (another library's constructor) starts it on the spot. Another thread arriving
  * while it starts waits for it, so no call is checked against half-made state.
  *
- * Exit. The destructor (which runs after the program's own destructors, since we
- * were loaded first) turns the remaining state into findings and writes the report.
- * A process that never called the API writes none. exec does the same first.
+ * The end -- exit, _exit, exec, a fatal signal -- is ends.c's.
  *
  * Fork. Every lock is taken before fork and released (or reset, in the child)
  * after it. The child keeps the outstanding state it inherited -- those bytes are
  * just as unflushed there -- but not the parent's findings, and reports under its
- * own pid, only if it calls the API itself.
+ * own pid if it calls the API itself or exits with inherited bytes outstanding.
  */
 #include "runtime.h"
 
@@ -29,6 +30,7 @@
 #include "engine/unwind.h"
 #include "nvmem/token.h"
 #include "report.h"
+#include "signals.h"
 #include "sweep.h"
 
 #include <pthread.h>
@@ -46,8 +48,9 @@
 struct nvc_runtime nvc;
 
 static __thread struct {
-    int busy;
+    int busy; /* written by its thread only; read by others (quiesce), hence atomics */
     struct nvc_thread *thr;
+    unsigned long long deferred; /* signals deferred while busy (signals.c), by number */
 } tls __attribute__((tls_model("initial-exec")));
 
 static nv_lock threads_lock; /* free list and thread arena */
@@ -155,6 +158,8 @@ static void thread_exit(void *p)
     nv_lock_take(&threads_lock);
     t->next_free = free_threads;
     free_threads = t;
+    if (t->e.id < MAX_THREAD_IDS)
+        __atomic_store_n(&nvc.threads[t->e.id].busy, NULL, __ATOMIC_RELAXED);
     nv_lock_give(&threads_lock);
     tls.thr = NULL;
 }
@@ -179,6 +184,7 @@ NV_COLD static struct nvc_thread *thread_new(void)
         id = MAX_THREAD_IDS - 1; /* beyond a million threads, they share the last id */
     t->e.id = id;
     nvc.threads[id].tid = gettid();
+    __atomic_store_n(&nvc.threads[id].busy, &tls.busy, __ATOMIC_RELAXED);
     pthread_setspecific(thread_key, t);
     return t;
 }
@@ -198,9 +204,9 @@ struct nvc_thread *nvc_enter(void)
         if (st != NVC_READY)
             return NULL;
     }
-    tls.busy = 1;
+    __atomic_store_n(&tls.busy, 1, __ATOMIC_RELAXED);
     if (!tls.thr && !(tls.thr = thread_new())) {
-        tls.busy = 0;
+        nvc_leave(NULL);
         return NULL;
     }
     if (!__atomic_load_n(&nvc.used, __ATOMIC_RELAXED))
@@ -208,10 +214,33 @@ struct nvc_thread *nvc_enter(void)
     return tls.thr;
 }
 
+NV_COLD static void release_deferred(void)
+{
+    unsigned long long d = tls.deferred;
+    tls.deferred = 0;
+    nvc_signals_release(d);
+}
+
+/* nvc_leave -- not busy any more; then deliver the signals that arrived meanwhile (the
+ * one load this adds to a call). A signal landing between the two sees busy clear and
+ * is handled at once. */
 void nvc_leave(struct nvc_thread *t)
 {
     (void)t;
-    tls.busy = 0;
+    __atomic_store_n(&tls.busy, 0, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (__builtin_expect(tls.deferred != 0, 0))
+        release_deferred();
+}
+
+int nvc_in_checker(void)
+{
+    return __atomic_load_n(&tls.busy, __ATOMIC_RELAXED);
+}
+
+void nvc_defer(int sig)
+{
+    tls.deferred |= 1ull << sig;
 }
 
 /* ---- fork ---- */
@@ -252,12 +281,18 @@ static void after_fork_child(void)
     nv_lock_reset(&threads_lock);
     nve_findings_clear(nvc.findings);
     nvc.pid = getpid();
+    nvc.inherited = nvc.used || nvc.inherited;
     nvc.used = 0;
     nvc.threads[tls.thr ? tls.thr->e.id : 0].tid = gettid();
+    /* The other threads are gone: whatever their busy flags said, nobody is inside. */
+    uint32_t n = __atomic_load_n(&nvc.nthreads, __ATOMIC_RELAXED);
+    for (uint32_t id = 1; id <= n && id < MAX_THREAD_IDS; id++)
+        if (nvc.threads[id].busy && nvc.threads[id].busy != &tls.busy)
+            nvc.threads[id].busy = NULL;
     tls.busy = 0;
 }
 
-/* ---- start and exit ---- */
+/* ---- start ---- */
 
 NV_COLD void nvc_init(void)
 {
@@ -285,7 +320,10 @@ NV_COLD void nvc_init(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     nvc.start_unix = ts.tv_sec;
+    nve_stack_set_cap(nvc.opt.max_stacks);
     nvc.shadow = nve_shadow_new(nvc.opt.drain);
+    if (nvc.shadow)
+        nve_shadow_set_cap(nvc.shadow, (size_t)nvc.opt.max_shadow_mb << 20);
     nvc.findings = nve_findings_new(nvc.opt.max_findings);
     nvc.tok_created = reserve(NVM_MAX_TOKENS * sizeof(uint32_t));
     nvc.tok_freed = reserve(NVM_MAX_TOKENS * sizeof(uint32_t));
@@ -295,62 +333,52 @@ NV_COLD void nvc_init(void)
              pthread_atfork(before_fork, after_fork_parent, after_fork_child) == 0;
     if (ok && nvu_init(why, sizeof why) < 0)
         nv_say("%s", why);
-    tls.busy = 0;
+    if (ok)
+        nvc_signals_init();
     __atomic_store_n(&nvc.state, ok ? NVC_READY : NVC_DISABLED, __ATOMIC_RELEASE);
     if (!ok)
         nv_say("cannot set up the checker (out of memory); checking disabled");
+    nvc_set_busy(0);
 }
 
-/* finish -- the end of this image, by exit or exec: checking off (later calls run
- * unchecked), outstanding state into findings, and the report, if the API was used. */
-static int finish(void)
+void nvc_set_busy(int busy)
 {
-    int expected = NVC_READY;
-    if (!__atomic_compare_exchange_n(&nvc.state, &expected, NVC_DONE, 0, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_RELAXED))
-        return 0;
-    tls.busy = 1;
-    if (__atomic_load_n(&nvc.used, __ATOMIC_RELAXED)) {
-        nvc_sweep_exit();
-        nvc_report_write();
+    __atomic_store_n(&tls.busy, busy, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (!busy && tls.deferred)
+        release_deferred();
+}
+
+/* ---- the end ---- */
+
+static uint64_t ms_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* nvc_quiesce -- wait (at most a second) until no other thread is inside the checker.
+ * Checking is already off, so a thread that leaves does not come back in; the
+ * threads lock (taken with a bound: a signal may have interrupted its holder on this
+ * very thread) keeps exiting threads from freeing the flags being read. */
+void nvc_quiesce(void)
+{
+    uint64_t t0 = ms_now();
+    while (__atomic_exchange_n(&threads_lock.held, 1, __ATOMIC_ACQUIRE))
+        if (ms_now() - t0 > 1000)
+            return;
+        else
+            sched_yield();
+    uint32_t n = __atomic_load_n(&nvc.nthreads, __ATOMIC_RELAXED);
+    for (uint32_t id = 1; id <= n && id < MAX_THREAD_IDS; id++) {
+        const int *b = __atomic_load_n(&nvc.threads[id].busy, __ATOMIC_RELAXED);
+        if (!b || b == &tls.busy)
+            continue;
+        while (__atomic_load_n(b, __ATOMIC_RELAXED) && ms_now() - t0 < 1000)
+            sched_yield();
     }
-    return 1;
-}
-
-void nvc_fini(void)
-{
-    finish();
-}
-
-/* ---- exec (preload/exec.c) ----
- *
- * exec ends an image like exit, but runs no destructor: report first. Not in a vfork
- * child (our pid is not its own: it shares its parent's memory, and must only exec)
- * nor when exec interrupts the checker on this thread (its locks may be held). If
- * exec fails, checking resumes afresh, like in a fork child: the findings already
- * reported are forgotten, so a later report -- under a name of its own, see
- * report.c -- does not repeat them; the state swept is gone too, so that report may
- * miss what became of bytes written before the failed exec. */
-int nvc_exec_begin(void)
-{
-    if (tls.busy || getpid() != nvc.pid)
-        return 0;
-    nvc.execing = 1;
-    if (finish())
-        return 1;
-    nvc.execing = 0;
-    return 0;
-}
-
-void nvc_exec_failed(void)
-{
-    nve_findings_clear(nvc.findings);
-    nvc.used = 0;
-    nvc.execing = 0;
-    tls.busy = 0;
-    int expected = NVC_DONE;
-    __atomic_compare_exchange_n(&nvc.state, &expected, NVC_READY, 0, __ATOMIC_ACQ_REL,
-                                __ATOMIC_RELAXED);
+    nv_lock_give(&threads_lock);
 }
 
 __attribute__((constructor)) static void nvcheck_start(void)

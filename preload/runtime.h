@@ -30,9 +30,11 @@ struct nvc_thread_info {
     pid_t tid;
     uint64_t last_flush; /* TSC of its last flush that left lines FLUSHED */
     uint64_t last_drain; /* TSC of its last drain */
+    int *busy;           /* its guard flag while it lives (nvc_quiesce reads it) */
 } __attribute__((aligned(64)));
 
 enum nvc_state { NVC_OFF, NVC_STARTING, NVC_READY, NVC_DONE, NVC_DISABLED };
+enum nvc_end { NVC_END_EXIT, NVC_END_EXEC, NVC_END_SIGNAL }; /* how the image ended */
 
 struct nvc_runtime {
     int state; /* enum nvc_state, atomic */
@@ -47,9 +49,13 @@ struct nvc_runtime {
     int flushed_somewhere;           /* some thread left lines FLUSHED (sticky, atomic) */
     pid_t pid;
     int64_t start_unix;
-    char output[4096]; /* NVCHECK_OUTPUT, or empty for the default */
-    char run_id[256];  /* NVCHECK_RUN_ID (set by nvcheck run), or empty */
-    int execing;       /* the report being written is for an exec, not an exit */
+    char output[4096];                          /* NVCHECK_OUTPUT, or empty for the default */
+    char run_id[256];                           /* NVCHECK_RUN_ID (set by nvcheck run), or empty */
+    int inherited;                              /* a fork child whose parent used the API */
+    int end_how;                                /* enum nvc_end, for the report being written */
+    int end_sig;                                /* NVC_END_SIGNAL: which */
+    int finished;                               /* the report is done (atomic) */
+    uint64_t untracked_writes, untracked_bytes; /* stores not recorded: max_shadow_mb */
 };
 
 extern struct nvc_runtime nvc;
@@ -78,6 +84,20 @@ void nvc_fail(const char *what);
 
 void nvc_init(void);
 void nvc_fini(void);
+
+/* ---- signals (signals.c) and ends (ends.c) ---- */
+
+/* nvc_in_checker -- this thread is inside the checker (its guard is set). */
+int nvc_in_checker(void);
+/* nvc_defer -- signal sig was held back until this thread leaves the checker. */
+void nvc_defer(int sig);
+/* nvc_set_busy -- set this thread's guard; clearing it delivers deferred signals. */
+void nvc_set_busy(int busy);
+/* nvc_quiesce -- wait (bounded) until no other thread is inside the checker. */
+void nvc_quiesce(void);
+/* nvc_end_by_signal -- the process is about to die of sig (its default action): write
+ * the report, or wait for the thread already writing it. Async-signal-safe. */
+void nvc_end_by_signal(int sig);
 
 /* nvc_exec_begin -- this image is about to be replaced by exec: report as at exit.
  * Returns 1 when it did; checking is then off until nvc_exec_failed turns it on again

@@ -3,7 +3,8 @@
  * A DIRTY run becomes unflushed-write, a FLUSHED one undrained-flush, each
  * attributed to the write that last dirtied it; adjacent bytes from the same write
  * come out of the engine as one run, and runs from the same call site merge into one
- * finding (count, byte total, first ranges).
+ * finding (count, byte total, first ranges). Leaked tokens merge by the call site
+ * that created them: 100,000 leaks from one loop are one finding.
  */
 #include "sweep.h"
 
@@ -55,15 +56,14 @@ void nvc_sweep_region(const struct nvm_tok *tok, uint32_t freed_at)
 
 static void on_live_token(const struct nvm_tok *tok, void *arg)
 {
-    (void)arg;
-    if (nvc_kind_on(NV_K_LEAKED_TOKEN)) {
+    const int *leaks = arg;
+    if (*leaks && nvc_kind_on(NV_K_LEAKED_TOKEN)) {
         struct nve_occurrence o;
         memset(&o, 0, sizeof o);
         o.key.kind = NV_K_LEAKED_TOKEN;
         o.key.stack = nvc.tok_created[tok->slot];
-        o.key.has_region = 1;
-        o.key.region_base = tok->base;
-        o.region_size = tok->size;
+        /* No region in the key: the leaks of one call site are one finding however
+         * many tokens it created (the report names the first token's region). */
         o.addr = tok->base;
         o.size = tok->size;
         nve_findings_add(nvc.findings, &o);
@@ -71,9 +71,9 @@ static void on_live_token(const struct nvm_tok *tok, void *arg)
     nvc_sweep_region(tok, 0);
 }
 
-void nvc_sweep_exit(void)
+void nvc_sweep_exit(int leaks)
 {
-    nvm_token_each_live(on_live_token, NULL);
+    nvm_token_each_live(on_live_token, &leaks);
     struct sweep sw = {NULL, 0};
     if (nve_take(nvc.shadow, 0, UINTPTR_MAX, on_piece, &sw) < 0)
         nvc_fail("out of memory while collecting findings");

@@ -112,8 +112,12 @@ struct cli_set {
 /* cli_load -- read one raw report and append it to set. On bad input (missing,
  * unreadable, truncated, not JSON, not a raw report, a newer schema, wrong types) it
  * prints one line "nvcheck: PATH: problem" and returns CLI_BAD_INPUT; set is then
- * unchanged. */
+ * unchanged. A file whose parsing would take more than 1 GiB ends the process after
+ * that line, with exit status CLI_BAD_INPUT, as running out of memory does. */
 int cli_load(struct cli_set *set, const char *path);
+/* cli_load_buffer -- the same for a report already in memory; name is used in
+ * messages and as the report's path. */
+int cli_load_buffer(struct cli_set *set, const char *name, const void *data, size_t len);
 /* cli_load_dir -- every *.json raw report in dir (sorted by name); with run_id, only
  * those that carry it, and a file that is not a report is named and skipped (the
  * directory may be shared). Returns CLI_OK or CLI_BAD_INPUT (said why). */
@@ -186,6 +190,9 @@ int cli_render_sarif(FILE *out, const struct cli_set *set, const struct cli_grou
                      const struct cli_render_opts *o);
 int cli_render_junit(FILE *out, const struct cli_set *set, const struct cli_groups *g,
                      const struct cli_render_opts *o);
+/* cli_render_html -- one self-contained page (render_html.c). */
+int cli_render_html(FILE *out, const struct cli_set *set, const struct cli_groups *g,
+                    const struct cli_render_opts *o);
 /* cli_render_suppressions -- suppression rules matching the current findings. */
 int cli_render_suppressions(FILE *out, const struct cli_set *set, const struct cli_groups *g,
                             const struct cli_render_opts *o);

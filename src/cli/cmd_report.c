@@ -13,7 +13,8 @@ static const char usage[] =
     "Merge the raw reports of one or more processes (files, or directories of\n"
     "nvcheck.*.json), symbolise their stacks offline from DWARF, and render them.\n"
     "\n"
-    "  -f, --format FORMAT     text (default), json, sarif, junit\n"
+    "  -f, --format FORMAT     text (default), json, sarif, junit, html (one\n"
+    "                          self-contained page: tables, stacks with source, regions)\n"
     "  -o, --output FILE       write there (atomically) instead of standard output\n"
     "      --stable            leave out addresses and pids, sort: output can be diffed\n"
     "      --source-root DIR   sarif: file locations relative to DIR (repository root)\n"
@@ -33,10 +34,8 @@ static const struct {
     const char *name;
     renderer fn;
 } formats[] = {
-    {"text", cli_render_text},
-    {"json", cli_render_json},
-    {"sarif", cli_render_sarif},
-    {"junit", cli_render_junit},
+    {"text", cli_render_text},   {"json", cli_render_json}, {"sarif", cli_render_sarif},
+    {"junit", cli_render_junit}, {"html", cli_render_html},
 };
 
 /* parse_count -- a non-negative decimal number, all of s. */
@@ -95,7 +94,7 @@ static int parse(int argc, char **argv, struct opts *o)
                 if (!strcmp(optarg, formats[i].name))
                     o->fn = formats[i].fn;
             if (!o->fn)
-                return cli_error("report", "unknown format '%s' (text, json, sarif, junit)",
+                return cli_error("report", "unknown format '%s' (text, json, sarif, junit, html)",
                                  optarg);
             break;
         case 'o':

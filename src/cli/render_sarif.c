@@ -35,7 +35,6 @@
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
 #define SRCROOT "%SRCROOT%"
 
-
 struct sarif {
     const struct cli_render_opts *o;
     char *root;                       /* --source-root, absolute, normal (see normal); NULL: none */

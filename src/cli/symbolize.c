@@ -28,6 +28,8 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 struct module {
     char *path, *build_id; /* one per binary that ran: a rebuilt file is another module */
+    struct answer *cache;  /* open addressing, power-of-two size, at most half full */
+    size_t ncache, cache_used;
     Dwfl *dwfl;
     Dwfl_Module *mod;
     int usable;
@@ -37,6 +39,20 @@ struct symbolizer {
     struct module *v;
     size_t n;
     int quiet;
+};
+
+/* One location: what a frame (or an inlined piece of it) shows. */
+struct loc {
+    char *function, *file;
+    int line;
+};
+
+/* The answers already looked up, per module: stacks share most of their frames, and
+ * libdw's line and scope lookups are the cost of rendering a big report. */
+struct answer {
+    uint64_t offset;
+    int k; /* 0: nothing known; -1: empty slot */
+    struct loc *locs;
 };
 
 static char *debuginfo_path;
@@ -163,12 +179,6 @@ static char *source_path(const char *comp_dir, const char *file)
     return p;
 }
 
-/* One location: what a frame (or an inlined piece of it) shows. */
-struct loc {
-    char *function, *file;
-    int line;
-};
-
 /* lookup -- the locations at addr, innermost first: the code itself, then each call
  * that inlined it. Returns how many (0 when nothing is known). */
 static int lookup(struct module *m, uint64_t offset, struct loc *out)
@@ -223,15 +233,70 @@ static int lookup(struct module *m, uint64_t offset, struct loc *out)
     return n;
 }
 
+static size_t slot_of(const struct module *m, uint64_t offset)
+{
+    return (size_t)((offset * 0x9E3779B97F4A7C15ull) >> 17) & (m->ncache - 1);
+}
+
+/* cached -- the answer for offset, looked up once. */
+static struct answer *cached(struct module *m, uint64_t offset)
+{
+    if (m->cache_used * 2 >= m->ncache) { /* grow (or start) */
+        struct module old = *m;
+        m->ncache = old.ncache ? old.ncache * 2 : 256;
+        m->cache = cli_alloc(m->ncache * sizeof *m->cache);
+        for (size_t i = 0; i < m->ncache; i++)
+            m->cache[i].k = -1;
+        for (size_t i = 0; i < old.ncache; i++) {
+            if (old.cache[i].k < 0)
+                continue;
+            size_t j = slot_of(m, old.cache[i].offset);
+            while (m->cache[j].k >= 0)
+                j = (j + 1) & (m->ncache - 1);
+            m->cache[j] = old.cache[i];
+        }
+        free(old.cache);
+    }
+    size_t j = slot_of(m, offset);
+    while (m->cache[j].k >= 0 && m->cache[j].offset != offset)
+        j = (j + 1) & (m->ncache - 1);
+    struct answer *a = &m->cache[j];
+    if (a->k < 0) {
+        struct loc locs[MAX_INLINE + 1];
+        a->offset = offset;
+        a->k = lookup(m, offset, locs);
+        a->locs = NULL;
+        if (a->k > 0) {
+            a->locs = cli_alloc((size_t)a->k * sizeof *a->locs);
+            memcpy(a->locs, locs, (size_t)a->k * sizeof *a->locs);
+        }
+        m->cache_used++;
+    }
+    return a;
+}
+
+static void free_cache(struct module *m)
+{
+    for (size_t i = 0; i < m->ncache; i++) {
+        for (int j = 0; j < m->cache[i].k; j++) {
+            free(m->cache[i].locs[j].function);
+            free(m->cache[i].locs[j].file);
+        }
+        if (m->cache[i].k > 0)
+            free(m->cache[i].locs);
+    }
+    free(m->cache);
+}
+
 /* symbolize_stack -- fill in (and expand) one stack's frames. */
 static void symbolize_stack(struct symbolizer *sy, struct cli_stack *s)
 {
     struct cli_frame *out = NULL;
     size_t n = 0;
     for (size_t i = 0; i < s->n; i++) {
-        struct loc locs[MAX_INLINE + 1];
         struct module *m = s->f[i].module ? module(sy, s->f[i].module, s->f[i].build_id) : NULL;
-        int k = m && m->usable ? lookup(m, s->f[i].offset, locs) : 0;
+        const struct answer *a = m && m->usable ? cached(m, s->f[i].offset) : NULL;
+        int k = a ? a->k : 0;
         out = realloc(out, (n + (size_t)(k ? k : 1)) * sizeof *out);
         if (!out) {
             cli_error("symbolize", "out of memory");
@@ -243,9 +308,9 @@ static void symbolize_stack(struct symbolizer *sy, struct cli_stack *s)
         }
         for (int j = 0; j < k; j++) {
             out[n] = s->f[i];
-            out[n].function = locs[j].function;
-            out[n].file = locs[j].file;
-            out[n].line = locs[j].line;
+            out[n].function = cli_strdup(a->locs[j].function);
+            out[n].file = cli_strdup(a->locs[j].file);
+            out[n].line = a->locs[j].line;
             out[n].inlined = j < k - 1;
             n++;
         }
@@ -269,6 +334,7 @@ void cli_symbolize(struct cli_set *set, int quiet)
     for (size_t i = 0; i < sy.n; i++) {
         if (sy.v[i].dwfl)
             dwfl_end(sy.v[i].dwfl);
+        free_cache(&sy.v[i]);
         free(sy.v[i].path);
         free(sy.v[i].build_id);
     }

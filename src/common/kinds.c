@@ -4,7 +4,7 @@
 #include <string.h>
 
 const struct nv_kind_info nv_kinds[NV_NKINDS] = {
-#define NV_KIND(id, name, sev, on, doc, what, fix)                                \
+#define NV_KIND(id, name, sev, on, doc, what, fix)                                                 \
     [NV_K_##id] = {name, NV_SEV_##sev, on, doc, what, fix},
 #include "findings.def"
 #undef NV_KIND

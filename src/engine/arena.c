@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 
 #define BLOCK (1u << 20)
-#define BIG 65536u
+#define BIG NV_ARENA_BIG
 
 /* A block's first 16 bytes link it to the previous block; big allocations are not
  * linked (their owners free them). */

@@ -5,6 +5,9 @@
 #include <stddef.h>
 
 #define NV_ARENA_CLASSES 24 /* 16 B .. 64 KiB; larger blocks are mapped on their own */
+/* Blocks up to this size stay mapped once freed (until nv_arena_release); larger ones
+ * have their own mapping, unmapped when freed. */
+#define NV_ARENA_BIG 65536u
 
 /* Not thread-safe: each arena belongs to one lock (a shadow shard, the stack depot,
  * the findings table). Zero-initialised is a valid empty arena. */

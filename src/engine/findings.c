@@ -138,6 +138,11 @@ void nve_findings_clear(struct nve_findings *fs)
     nv_lock_give(&fs->lock);
 }
 
+int nve_findings_locked(struct nve_findings *fs)
+{
+    return nv_lock_held(&fs->lock);
+}
+
 void nve_findings_lock(struct nve_findings *fs)
 {
     nv_lock_take(&fs->lock);

@@ -79,6 +79,8 @@ void nve_findings_totals(struct nve_findings *fs, struct nve_findings_totals *t)
 /* Forget everything (a fork child reports only its own findings). */
 void nve_findings_clear(struct nve_findings *fs);
 
+/* nve_findings_locked -- its lock is held (a snapshot, for fatal-signal paths). */
+int nve_findings_locked(struct nve_findings *fs);
 void nve_findings_lock(struct nve_findings *fs);
 void nve_findings_unlock(struct nve_findings *fs);
 void nve_findings_reset_lock(struct nve_findings *fs);

@@ -32,6 +32,13 @@ static inline void nv_lock_give(nv_lock *l)
     __atomic_store_n(&l->held, 0, __ATOMIC_RELEASE);
 }
 
+/* nv_lock_held -- someone holds it now. For a signal handler deciding whether the
+ * thread it interrupted may hold it (once every other thread has left the engine). */
+static inline int nv_lock_held(nv_lock *l)
+{
+    return __atomic_load_n(&l->held, __ATOMIC_RELAXED);
+}
+
 /* After fork, in the child: whoever held it there does not exist. */
 static inline void nv_lock_reset(nv_lock *l)
 {

@@ -4,12 +4,19 @@
  * addr2line and libdw expect for that file, stable under ASLR. The build-id (from
  * the PT_NOTE segments, already mapped) lets the report reader tell whether the file
  * on disk is still the one that ran.
+ *
+ * Two ways to list the objects: dl_iterate_phdr, the loader's own list (its lock
+ * held meanwhile), and /proc/self/maps with the ELF headers found mapped at each
+ * file's offset 0 -- slower, but it takes no lock, so a fatal-signal handler can use
+ * it whatever the thread it interrupted was holding.
  */
 #include "modules.h"
 
 #include <elf.h>
+#include <fcntl.h>
 #include <link.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static const char *copy_str(struct nv_arena *a, const char *s, size_t n)
@@ -103,6 +110,120 @@ int nve_modules_load(struct nve_modules *m, struct nv_arena *arena)
     memset(m, 0, sizeof *m);
     m->arena = arena;
     return dl_iterate_phdr(add, m) ? -1 : 0;
+}
+
+/* ---- from /proc/self/maps ---- */
+
+static uintptr_t hex_field(const char **p)
+{
+    uintptr_t v = 0;
+    for (;; (*p)++) {
+        char c = **p;
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return v;
+        v = v * 16 + (uintptr_t)d;
+    }
+}
+
+/* safe_read -- copy n bytes at addr, or 0 if they cannot be read: the mapping may be
+ * a file shorter than it (SIGBUS) or gone; the kernel checks, no fault is taken. */
+static int safe_read(void *dst, uintptr_t addr, size_t n)
+{
+    struct iovec l = {dst, n}, r = {(void *)addr, n};
+    return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n;
+}
+
+/* notes_readable -- every PT_NOTE of the object at bias can be read (build_id reads
+ * them in place). */
+static int notes_readable(const ElfW(Phdr) * ph, int n, uintptr_t bias)
+{
+    char probe[64];
+    for (int i = 0; i < n; i++) {
+        if (ph[i].p_type != PT_NOTE)
+            continue;
+        for (uintptr_t a = 0; a < ph[i].p_memsz; a += sizeof probe) {
+            size_t k = ph[i].p_memsz - a < sizeof probe ? ph[i].p_memsz - a : sizeof probe;
+            if (!safe_read(probe, bias + ph[i].p_vaddr + a, k))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* maps_line -- one line "lo-hi perms offset dev inode path": an object when it maps
+ * offset 0 of a file, readable, starting with an ELF header. */
+static int maps_line(const char *p, struct nve_modules *m)
+{
+    enum { MAXPH = 64 };
+    ElfW(Ehdr) eh;
+    ElfW(Phdr) ph[MAXPH];
+    uintptr_t lo = hex_field(&p);
+    if (*p++ != '-')
+        return 0;
+    hex_field(&p);
+    if (*p++ != ' ' || *p != 'r')
+        return 0;
+    p += 5;
+    if (hex_field(&p) != 0)
+        return 0;
+    for (int field = 0; field < 2; field++) { /* dev, inode */
+        while (*p == ' ')
+            p++;
+        while (*p && *p != ' ')
+            p++;
+    }
+    while (*p == ' ')
+        p++;
+    if (*p != '/' || !safe_read(&eh, lo, sizeof eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_phentsize != sizeof(ElfW(Phdr)) || eh.e_phnum == 0 || eh.e_phnum > MAXPH ||
+        !safe_read(ph, lo + eh.e_phoff, eh.e_phnum * sizeof *ph))
+        return 0;
+    uintptr_t first = UINTPTR_MAX;
+    for (int i = 0; i < eh.e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr < first)
+            first = ph[i].p_vaddr;
+    struct dl_phdr_info info;
+    memset(&info, 0, sizeof info);
+    info.dlpi_addr = lo - (first & ~(uintptr_t)4095);
+    info.dlpi_phdr = ph;
+    info.dlpi_phnum = eh.e_phnum;
+    info.dlpi_name = p;
+    if (first == UINTPTR_MAX || !notes_readable(ph, eh.e_phnum, info.dlpi_addr))
+        return 0;
+    return add(&info, sizeof info, m);
+}
+
+int nve_modules_load_maps(struct nve_modules *m, struct nv_arena *arena)
+{
+    enum { BUF = 65536 };
+    memset(m, 0, sizeof *m);
+    m->arena = arena;
+    char *buf = nv_arena_alloc(arena, BUF);
+    int fd = buf ? open("/proc/self/maps", O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0)
+        return -1;
+    size_t have = 0;
+    int rc = 0;
+    for (;;) {
+        ssize_t k = read(fd, buf + have, BUF - 1 - have);
+        if (k <= 0)
+            break;
+        have += (size_t)k;
+        buf[have] = 0;
+        char *line = buf, *nl;
+        while ((nl = strchr(line, '\n')) != NULL && rc == 0) {
+            *nl = 0;
+            rc = maps_line(line, m);
+            line = nl + 1;
+        }
+        have -= (size_t)(line - buf);
+        memmove(buf, line, have);
+        if (rc || have == BUF - 1)
+            break;
+    }
+    close(fd);
+    return rc ? -1 : 0;
 }
 
 int nve_modules_find(const struct nve_modules *m, uintptr_t pc)

@@ -21,6 +21,9 @@ struct nve_modules {
 
 /* nve_modules_load -- snapshot what is loaded now (dl_iterate_phdr). -1 on OOM. */
 int nve_modules_load(struct nve_modules *m, struct nv_arena *arena);
+/* nve_modules_load_maps -- the same from /proc/self/maps and the ELF headers mapped
+ * in memory: no loader lock taken, so it may run in a fatal-signal handler. */
+int nve_modules_load_maps(struct nve_modules *m, struct nv_arena *arena);
 /* nve_modules_find -- index of the module containing pc, or -1. */
 int nve_modules_find(const struct nve_modules *m, uintptr_t pc);
 

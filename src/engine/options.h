@@ -9,6 +9,8 @@ struct nvc_options {
     uint32_t kinds; /* bit k: kind k is recorded */
     uint32_t drain; /* 0 thread, 1 global */
     uint32_t max_findings;
+    uint32_t max_shadow_mb;
+    uint32_t max_stacks;
     uint32_t quiet;
 };
 

@@ -101,6 +101,13 @@ size_t nv_format(char *buf, size_t cap, const char *fmt, ...)
     return n;
 }
 
+static __thread int saying __attribute__((tls_model("initial-exec")));
+
+int nv_saying(void)
+{
+    return saying;
+}
+
 void nv_say(const char *fmt, ...)
 {
     char line[512] = "nvcheck: ";
@@ -111,7 +118,9 @@ void nv_say(const char *fmt, ...)
     va_end(ap);
     line[n++] = '\n';
     int saved = errno; /* never disturb the program's errno */
+    saying = 1;
     while (write(2, line, n) < 0 && errno == EINTR)
         ;
+    saying = 0;
     errno = saved;
 }

@@ -12,5 +12,8 @@ size_t nv_format(char *buf, size_t cap, const char *fmt, ...) __attribute__((for
 
 /* nv_say -- "nvcheck: <message>\n" on stderr in a single write(2). */
 void nv_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* nv_saying -- this thread is inside nv_say's write: a SIGPIPE or SIGXFSZ now is
+ * ours (stderr a closed pipe, or a file past RLIMIT_FSIZE), not the program's. */
+int nv_saying(void);
 
 #endif

@@ -59,6 +59,8 @@ struct shard {
 struct nve_shadow {
     struct shard shard[NSHARDS];
     int global_drain;
+    int full;      /* bytes reached cap: new outstanding state is not recorded (atomic) */
+    size_t cap;    /* 0: no cap */
     nv_lock glock; /* global drain: guards gpending */
     struct nve_pending gpending;
     nv_lock take_lock; /* guards scratch */
@@ -98,6 +100,8 @@ static void publish(struct nve_shadow *sh, struct shard *s)
         return;
     size_t total = __atomic_add_fetch(&sh->bytes, d, __ATOMIC_RELAXED);
     s->published = now;
+    if (sh->cap && (total >= sh->cap) != __atomic_load_n(&sh->full, __ATOMIC_RELAXED))
+        __atomic_store_n(&sh->full, total >= sh->cap, __ATOMIC_RELAXED);
     size_t peak = __atomic_load_n(&sh->peak, __ATOMIC_RELAXED);
     while (total > peak && !__atomic_compare_exchange_n(&sh->peak, &peak, total, 1,
                                                         __ATOMIC_RELAXED, __ATOMIC_RELAXED))
@@ -319,6 +323,9 @@ int nve_store(struct nve_shadow *sh, struct nve_thread *t, uintptr_t a, size_t n
 {
     if (mode >= NVE_STORE_CLEAN_BYTES && !over && quiet(sh, line_down(a), line_up(a + n)))
         return 0;
+    if (mode <= NVE_STORE_FLUSHED &&
+        __builtin_expect(__atomic_load_n(&sh->full, __ATOMIC_RELAXED), 0))
+        return 1; /* the cap: not recorded, the caller counts it */
     struct nve_seg v = {.wstack = ws};
     struct set_arg x = {.over = over, .olo = a, .ohi = a + n};
     uintptr_t lo = a, hi = a + n;
@@ -399,21 +406,29 @@ int nve_drain(struct nve_shadow *sh, struct nve_thread *t)
     return drain_pending(sh, &p, &x);
 }
 
-void nve_prefetch(struct nve_shadow *sh, uintptr_t a, int step)
+/* Its loads race with updates made under the shard lock, by design: a stale value
+ * only prefetches the wrong line, and what it reads stays mapped (cmap_peek). The
+ * loads are atomic so the compiler keeps them whole, but the writers' plain stores
+ * to a chunk (struct copies among them) cannot all be, so ThreadSanitizer is told not
+ * to look here: a race it reported would be this one. (Not instrumented, it still
+ * inlines in other builds.) */
+__attribute__((no_sanitize("thread"))) void nve_prefetch(struct nve_shadow *sh, uintptr_t a,
+                                                         int step)
 {
     uintptr_t key = (a >> NVE_CHUNK_SHIFT) + 1;
     struct shard *s = shard_of(sh, key - 1);
-    struct nve_chunk *tab = __atomic_load_n(&s->map.slot, __ATOMIC_RELAXED);
-    if (!tab)
-        return;
-    struct nve_chunk *c = &tab[cmap_home(&s->map, key)];
-    if (step == 0) {
-        __builtin_prefetch(c, 1);
-        __builtin_prefetch(&s->lock, 1);
+    if (step == 0) { /* prefetches only: a stale table or index cannot fault */
+        struct nve_chunk *tab = __atomic_load_n(&s->map.slot, __ATOMIC_RELAXED);
+        if (tab) {
+            __builtin_prefetch(&tab[cmap_home(&s->map, key)], 1);
+            __builtin_prefetch(&s->lock, 1);
+        }
         return;
     }
-    /* Step 1, a little later: the slot has arrived; fetch the runs it points to. */
-    if (__atomic_load_n(&c->key, __ATOMIC_RELAXED) == key &&
+    /* Step 1, a little later: the slot has arrived; fetch the runs it points to. It is
+     * read, so it must lie in memory that is still mapped (cmap_peek). */
+    struct nve_chunk *c = cmap_peek(&s->map, key);
+    if (c && __atomic_load_n(&c->key, __ATOMIC_RELAXED) == key &&
         __atomic_load_n(&c->cap, __ATOMIC_RELAXED)) {
         const char *runs = (const char *)__atomic_load_n(&c->u.seg, __ATOMIC_RELAXED);
         uint32_t n = __atomic_load_n(&c->n, __ATOMIC_RELAXED);
@@ -531,6 +546,11 @@ struct nve_shadow *nve_shadow_new(int global_drain)
     return sh;
 }
 
+void nve_shadow_set_cap(struct nve_shadow *sh, size_t bytes)
+{
+    sh->cap = bytes;
+}
+
 void nve_shadow_delete(struct nve_shadow *sh)
 {
     if (!sh)
@@ -557,6 +577,16 @@ void nve_stats(struct nve_shadow *sh, struct nve_stats *st)
     }
     size_t peak = __atomic_load_n(&sh->peak, __ATOMIC_RELAXED);
     st->peak_bytes = peak > st->bytes ? peak : st->bytes;
+}
+
+int nve_shadow_locked(struct nve_shadow *sh)
+{
+    if (nv_lock_held(&sh->take_lock) || nv_lock_held(&sh->glock))
+        return 1;
+    for (int k = 0; k < NSHARDS; k++)
+        if (nv_lock_held(&sh->shard[k].lock))
+            return 1;
+    return 0;
 }
 
 void nve_shadow_lock_all(struct nve_shadow *sh)

@@ -52,13 +52,17 @@ struct nve_shadow;
 
 struct nve_shadow *nve_shadow_new(int global_drain);
 void nve_shadow_delete(struct nve_shadow *sh);
+/* nve_shadow_set_cap -- past this much shadow memory (0: no cap) new outstanding
+ * stores are not recorded (nve_store returns 1); flushes and drains still are. */
+void nve_shadow_set_cap(struct nve_shadow *sh, size_t bytes);
 
 /* All return 0, or -1 when shadow memory ran out (the state is then incomplete and
  * the caller should stop checking). Ranges are non-empty and do not wrap. */
 
 /* nve_store -- thread t wrote [a, a+n) from the call with stack ws. over (optional):
  * filled with the first DIRTY run the write landed on, len 0 if none. The CLEAN
- * modes do not drain; the caller follows them with nve_drain. */
+ * modes do not drain; the caller follows them with nve_drain. Returns 1, recording
+ * nothing, for a DIRTY or FLUSHED store once shadow memory reached its cap. */
 int nve_store(struct nve_shadow *sh, struct nve_thread *t, uintptr_t a, size_t n,
               enum nve_store_mode mode, uint32_t ws, struct nve_over *over);
 /* nve_flush -- t flushed the lines covering [a, a+n) from the call with stack fs,
@@ -79,6 +83,9 @@ int nve_take(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
 void nve_prefetch(struct nve_shadow *sh, uintptr_t a, int step);
 
 void nve_stats(struct nve_shadow *sh, struct nve_stats *st);
+
+/* nve_shadow_locked -- some lock of sh is held (a snapshot, for fatal-signal paths). */
+int nve_shadow_locked(struct nve_shadow *sh);
 
 /* Fork: hold every lock across fork(); in the child, reset them. */
 void nve_shadow_lock_all(struct nve_shadow *sh);

@@ -36,9 +36,15 @@ static struct {
 } shards[NSHARDS];
 
 static nv_lock init_lock;
-static struct stack **by_id; /* atomic; index 0 unused */
-static uint32_t next_id = 1; /* atomic */
-static uint64_t dropped;     /* atomic */
+static struct stack **by_id;             /* atomic; index 0 unused */
+static uint32_t next_id = 1;             /* atomic */
+static uint64_t dropped;                 /* atomic */
+static uint32_t max_id = NVE_MAX_STACKS; /* ids below it are handed out */
+
+void nve_stack_set_cap(uint32_t n)
+{
+    max_id = n < NVE_MAX_STACKS ? n + 1 : NVE_MAX_STACKS;
+}
 
 uint64_t nve_stack_hash(const uintptr_t *pcs, uint32_t n)
 {
@@ -82,16 +88,16 @@ NV_COLD uint32_t nve_stack_put(const uintptr_t *pcs, uint32_t n, uint64_t hash)
     HASH_FIND_BYHASHVALUE(hh, shards[k].head, pcs, n * sizeof *pcs, hv, s);
     if (s) {
         id = s->id;
-    } else if (__atomic_load_n(&next_id, __ATOMIC_RELAXED) < NVE_MAX_STACKS &&
+    } else if (__atomic_load_n(&next_id, __ATOMIC_RELAXED) < max_id &&
                (s = nv_arena_alloc(arena_, sizeof *s + n * sizeof *pcs)) != NULL) {
         /* (Checked first so that a full depot stops consuming ids: they never wrap.) */
         memset(&s->hh, 0, sizeof s->hh);
         s->n = n;
         memcpy(s->pcs, pcs, n * sizeof *pcs);
         s->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
-        if (s->id < NVE_MAX_STACKS)
+        if (s->id < max_id)
             HASH_ADD_KEYPTR_BYHASHVALUE(hh, shards[k].head, s->pcs, n * sizeof *pcs, hv, s);
-        if (s->id >= NVE_MAX_STACKS || oom_) {
+        if (s->id >= max_id || oom_) {
             nv_arena_free(arena_, s, sizeof *s + n * sizeof *pcs);
         } else {
             id = s->id;

@@ -17,6 +17,9 @@ const uintptr_t *nve_stack_get(uint32_t id, uint32_t *n);
 /* nve_stack_equal -- id names exactly these frames. */
 int nve_stack_equal(uint32_t id, const uintptr_t *pcs, uint32_t n);
 
+/* nve_stack_set_cap -- store at most n distinct stacks (at most NVE_MAX_STACKS - 1). */
+void nve_stack_set_cap(uint32_t n);
+
 uint32_t nve_stack_count(void);
 uint64_t nve_stack_dropped(void);
 

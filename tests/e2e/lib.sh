@@ -10,6 +10,7 @@ NVFLAT="$top_builddir/tests/helpers/nvflat"
 NVCHECK_SO="$top_builddir/.libs/libnvcheck.so"
 PRELOAD="$NVCHECK_SO"
 [ -n "$NV_ASAN_RUNTIME" ] && PRELOAD="$NV_ASAN_RUNTIME $NVCHECK_SO"
+[ -n "$NV_TSAN_RUNTIME" ] && PRELOAD="$NV_TSAN_RUNTIME $NVCHECK_SO" # make check-tsan
 # Under ASan, leaks in short test programs are not what these tests are about.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 export ASAN_OPTIONS

@@ -69,7 +69,7 @@ ok $? "symlink at the report path: replaced by the report, its target untouched"
 run unflushed NVCHECK_OPTIONS="bogus=1:stack_depth=0 also_bad quiet=1"
 [ "$(wc -l <"$OUT/stderr")" -eq 1 ]
 ok $? "bad options: one line on stderr"
-grep -q "^nvcheck: NVCHECK_OPTIONS: unknown option 'bogus'; stack_depth=0: expected a number 1..64; unknown option 'also_bad' (known: stack_depth kinds drain max_findings quiet)$" "$OUT/stderr"
+grep -q "^nvcheck: NVCHECK_OPTIONS: unknown option 'bogus'; stack_depth=0: expected a number 1..64; unknown option 'also_bad' (known: stack_depth kinds drain max_findings max_shadow_mb max_stacks quiet)$" "$OUT/stderr"
 ok $? "bad options: each named, the known ones listed"
 [ $? -eq 0 ] || diag "$(cat "$OUT/stderr")"
 grep -q '"stack_depth":16,' $REPORTS

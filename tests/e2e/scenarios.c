@@ -396,6 +396,509 @@ static void s_wait_signal(void)
     exit(91);
 }
 
+/* ---- abnormal ends, processes, output trouble, limits (signals.sh, spawn.sh,
+ * output.sh, limits.sh) ----
+ *
+ * Most leave one unflushed write behind (dirty, @nv:end-write), then end in the way
+ * SCENARIO_END names. "ready" on stdout tells the test it may send a signal; the busy
+ * loop meanwhile keeps the thread inside the checker most of the time, taking the
+ * lock of the shard the dirty bytes live in, so a signal from outside usually lands
+ * inside an API call. */
+
+#include <assert.h>
+#include <spawn.h>
+#include <sys/resource.h>
+
+static void say(const char *s) /* async-signal-safe */
+{
+    ssize_t n = write(1, s, strlen(s));
+    (void)n;
+}
+
+static void dirty(void)
+{
+    OK(RtlWriteNonVolatileMemory(tok, base + 64, src, 16, 0)); /* @nv:end-write */
+}
+
+static volatile sig_atomic_t handled;
+static volatile int *volatile wild = (volatile int *)8; /* faults when stored to */
+
+static void busy(int until_handled)
+{
+    say("ready\n");
+    for (unsigned i = 0; !until_handled || !handled; i++) {
+        OK(RtlWriteNonVolatileMemory(tok, base + 4096 + (i % 64) * 64, src, 64,
+                                     WRITE_NV_MEMORY_FLAG_FLUSH));
+        OK(RtlFillNonVolatileMemory(tok, base + 8192 + (i % 64) * 64, 64, (UCHAR)i,
+                                    FILL_NV_MEMORY_FLAG_FLUSH));
+    }
+}
+
+/* end -- die as SCENARIO_END says: abort, assert, segv, bus, fpe, ill, source (a bad
+ * Source pointer: SIGSEGV inside the API), _exit, _Exit, exit, or wait (for a signal
+ * from outside). */
+static void end(void)
+{
+    const char *how = getenv("SCENARIO_END");
+    how = how ? how : "wait";
+    if (!strcmp(how, "abort"))
+        abort();
+    if (!strcmp(how, "assert"))
+        assert(how == NULL);
+    if (!strcmp(how, "segv"))
+        *wild = 1;
+    if (!strcmp(how, "fpe")) { /* in assembly: UBSan would catch it in C */
+        int q = 7, zero = 0;
+#if defined(__x86_64__)
+        __asm__ volatile("cltd; idivl %1" : "+a"(q) : "r"(zero) : "edx");
+#else
+        raise(SIGFPE);
+#endif
+        printf("%d\n", q);
+    }
+    if (!strcmp(how, "ill"))
+        __builtin_trap();
+    if (!strcmp(how, "bus")) {
+        FILE *f = tmpfile();
+        char *p = f ? mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fileno(f), 0) : NULL;
+        if (p && p != MAP_FAILED)
+            p[4096] = 1; /* beyond the (empty) file's end */
+    }
+    if (!strcmp(how, "source"))
+        RtlWriteNonVolatileMemory(tok, base + 256, (void *)8, 8, 0);
+    if (!strcmp(how, "_exit"))
+        _exit(5);
+    if (!strcmp(how, "_Exit"))
+        _Exit(6);
+    if (!strcmp(how, "exit"))
+        exit(7);
+    if (!strcmp(how, "wait"))
+        busy(0);
+    exit(90);
+}
+
+static void s_die(void)
+{
+    if (getenv("SCENARIO_DEFAULT")) { /* a background job of sh starts with these ignored */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
+    }
+    dirty();
+    end();
+}
+
+/* ---- the program's own handlers ---- */
+
+static void on_term(int sig)
+{
+    (void)sig;
+    say("handled\n");
+    handled = 1;
+    const char *m = getenv("SCENARIO_HANDLER");
+    if (m && !strcmp(m, "exit"))
+        exit(3);
+}
+
+/* handled: SCENARIO_HANDLER=exit (the handler calls exit(3)), return (the program goes
+ * on, then exits 4), resethand (SA_RESETHAND: a second signal is the default
+ * action). The signal is SIGTERM; the test sends it. */
+static void s_handled(void)
+{
+    const char *m = getenv("SCENARIO_HANDLER");
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sa.sa_flags = m && !strcmp(m, "resethand") ? SA_RESETHAND : 0;
+    sigaction(SIGTERM, &sa, NULL);
+    dirty();
+    busy(m && !strcmp(m, "return"));
+    exit(4);
+}
+
+static void on_abort(int sig)
+{
+    (void)sig;
+    say("handled\n");
+}
+
+/* abort-handler: a SIGABRT handler that returns; then abort() (or a failed assert,
+ * SCENARIO_END=assert), which ends the process all the same. */
+static void s_abort_handler(void)
+{
+    signal(SIGABRT, on_abort);
+    dirty();
+    const char *how = getenv("SCENARIO_END");
+    if (how && !strcmp(how, "assert"))
+        assert(how == NULL);
+    abort();
+}
+
+static sigset_t usr1_mask;
+static void on_usr1(int sig, siginfo_t *info, void *uc)
+{
+    (void)uc;
+    sigprocmask(SIG_BLOCK, NULL, &usr1_mask);
+    handled = sig == SIGUSR1 && info && info->si_signo == SIGUSR1;
+}
+
+/* query: what the program sees of its dispositions (one line each). */
+static void s_query(void)
+{
+    struct sigaction sa, old;
+    sigaction(SIGSEGV, NULL, &old);
+    printf("segv %s\n", old.sa_handler == SIG_DFL ? "default" : "other");
+    sigaction(SIGINT, NULL, &old);
+    printf("int %s\n", old.sa_handler == SIG_IGN ? "ignored" : old.sa_handler == SIG_DFL ? "default" : "other");
+    printf("hup was %s\n", signal(SIGHUP, SIG_IGN) == SIG_DFL ? "default" : "other");
+    sigaction(SIGHUP, NULL, &old);
+    printf("hup %s\n", old.sa_handler == SIG_IGN ? "ignored" : "other");
+    raise(SIGHUP);
+    printf("hup survived\n");
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_usr1;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGUSR2);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR1, NULL, &old);
+    printf("usr1 %s\n", old.sa_sigaction == on_usr1 && (old.sa_flags & SA_SIGINFO) &&
+                                (old.sa_flags & SA_RESTART) && sigismember(&old.sa_mask, SIGUSR2)
+                            ? "as set"
+                            : "changed");
+    raise(SIGUSR1);
+    printf("usr1 %s\n", handled && sigismember(&usr1_mask, SIGUSR2) && sigismember(&usr1_mask, SIGUSR1)
+                            ? "handled with its mask"
+                            : "not handled right");
+    printf("old handler %s\n", signal(SIGUSR1, SIG_DFL) == (sighandler_t)(void (*)(void))on_usr1 ? "returned" : "lost");
+    fflush(stdout);
+    dirty();
+}
+
+/* ---- API calls from a signal handler: always checked ----
+ *
+ * Another thread sends the main thread SIGUSR1 128 times while main hammers the API;
+ * each time the handler leaves 8 unflushed bytes at a new offset. A signal landing
+ * inside an API call is held until the call returns, so all 128 writes are checked:
+ * one finding (stack_depth=1: the handler's frame) with a count of 128. */
+
+#define HANDLER_WRITES 128
+static volatile int handler_calls;
+
+static void on_usr1_api(int sig)
+{
+    (void)sig;
+    int n = handler_calls;
+    OK(RtlWriteNonVolatileMemory(tok, base + 16384 + 64 * n, src, 8, 0)); /* @nv:handler-write */
+    __atomic_store_n(&handler_calls, n + 1, __ATOMIC_RELEASE);
+}
+
+static void *usr1_sender(void *arg)
+{
+    pthread_t main_thread = *(pthread_t *)arg;
+    for (int i = 0; i < HANDLER_WRITES; i++) {
+        pthread_kill(main_thread, SIGUSR1);
+        while (__atomic_load_n(&handler_calls, __ATOMIC_ACQUIRE) <= i)
+            sched_yield();
+    }
+    return NULL;
+}
+
+static void s_handler_api(void)
+{
+    pthread_t me = pthread_self(), th;
+    signal(SIGUSR1, on_usr1_api);
+    pthread_create(&th, NULL, usr1_sender, &me);
+    for (unsigned i = 0; __atomic_load_n(&handler_calls, __ATOMIC_ACQUIRE) < HANDLER_WRITES; i++)
+        OK(RtlWriteNonVolatileMemory(tok, base + 4096 + (i % 64) * 64, src, 64,
+                                     WRITE_NV_MEMORY_FLAG_FLUSH));
+    pthread_join(th, NULL);
+}
+
+/* ---- exit from a thread other than main, others still in the API ---- */
+
+static void *persist_forever(void *arg)
+{
+    char *p = base + 32768 + 4096 * (intptr_t)arg;
+    for (unsigned i = 0;; i++)
+        OK(RtlWriteNonVolatileMemory(tok, p + (i % 60) * 64, src, 64, WRITE_NV_MEMORY_FLAG_PERSIST));
+    return NULL;
+}
+
+static void *exit_soon(void *arg)
+{
+    (void)arg;
+    OK(RtlWriteNonVolatileMemory(tok, base + 128, src, 32, 0)); /* @nv:thread-exit-write */
+    for (int i = 0; i < 20000; i++)
+        OK(RtlWriteNonVolatileMemory(tok, base + 16384 + (i % 60) * 64, src, 64, WRITE_NV_MEMORY_FLAG_PERSIST));
+    exit(8);
+}
+
+/* exit-thread: four threads keep writing (durably) while a fifth calls exit(8). */
+static void s_exit_thread(void)
+{
+    pthread_t th[5];
+    for (intptr_t i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, persist_forever, (void *)i);
+    pthread_create(&th[4], NULL, exit_soon, NULL);
+    pthread_join(th[4], NULL);
+    exit(91);
+}
+
+/* ---- two threads crash at once ---- */
+
+static pthread_barrier_t crash_barrier;
+
+static void *crash(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&crash_barrier);
+    *wild = 1;
+    return NULL;
+}
+
+static void s_double_fault(void)
+{
+    pthread_t th[2];
+    dirty();
+    pthread_barrier_init(&crash_barrier, NULL, 2);
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, crash, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+}
+
+/* ---- processes ---- */
+
+static const char *self_exe(void)
+{
+    static char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        exit(93);
+    self[n] = 0;
+    return self;
+}
+
+/* spawn: posix_spawn "scenarios unflushed" (a process of its own, with its own
+ * report), then the token is freed with the dirty bytes still unflushed. */
+static void s_spawn(void)
+{
+    extern char **environ;
+    char *argv[] = {"scenarios", "unflushed", NULL};
+    pid_t pid;
+    int st;
+    dirty();
+    if (posix_spawn(&pid, self_exe(), NULL, NULL, argv, environ) != 0 || waitpid(pid, &st, 0) < 0 ||
+        !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        exit(89);
+    OK(RtlFreeNonVolatileToken(tok)); /* @nv:spawn-free */
+}
+
+/* vfork: the child execs "scenarios unflushed" (SCENARIO_END=fail: a program that does
+ * not exist, then _exit(127)). */
+static void s_vfork(void)
+{
+    const char *how = getenv("SCENARIO_END");
+    const char *path = how && !strcmp(how, "fail") ? "/nonexistent/program" : self_exe();
+    char *argv[] = {"scenarios", "unflushed", NULL};
+    int st;
+    dirty();
+    pid_t pid = vfork();
+    if (pid == 0) {
+        execv(path, argv);
+        _exit(127);
+    }
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
+        exit(89);
+    printf("child status %d\n", WEXITSTATUS(st));
+    OK(RtlFreeNonVolatileToken(tok)); /* @nv:vfork-free */
+}
+
+/* fork-inherit: the child exits (exit, or SCENARIO_END=_exit) without calling the API;
+ * the bytes it inherited unflushed are in its report. SCENARIO_END=exec: it execs
+ * /bin/true instead, and reports nothing. */
+static void s_fork_inherit(void)
+{
+    const char *how = getenv("SCENARIO_END");
+    int st;
+    dirty();
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (how && !strcmp(how, "exec"))
+            execl("/bin/true", "true", (char *)NULL);
+        if (how && !strcmp(how, "_exit"))
+            _exit(0);
+        exit(0);
+    }
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        exit(89);
+    OK(RtlFreeNonVolatileToken(tok)); /* @nv:inherit-free */
+}
+
+/* daemon: double fork; the grandchild (reparented, in a session of its own) leaves
+ * bytes unflushed and frees the token. Its stdout stays the test's pipe, so the test
+ * knows it is done when the pipe closes. */
+static void s_daemon(void)
+{
+    int st;
+    dirty();
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (fork() != 0)
+            _exit(0);
+        setsid();
+        OK(RtlWriteNonVolatileMemory(tok, base + 128, src, 8, 0)); /* @nv:daemon-write */
+        OK(RtlFreeNonVolatileToken(tok)); /* @nv:daemon-free */
+        printf("daemon done\n");
+        exit(0);
+    }
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        exit(89);
+    OK(RtlFreeNonVolatileToken(tok)); /* @nv:parent-free */
+}
+
+/* ---- output trouble ---- */
+
+/* rmdir: the directory the report is to go to (SCENARIO_DIR) disappears first. */
+static void s_rmdir(void)
+{
+    dirty();
+    if (rmdir(getenv("SCENARIO_DIR")) != 0)
+        exit(88);
+}
+
+/* ---- limits (limits.sh) ---- */
+
+static volatile int sink;
+
+/* tokens: 100,000 live tokens from one call site, all leaked at exit. */
+static void s_tokens(void)
+{
+    enum { N = 100000 };
+    char *big = mmap(NULL, (size_t)N * 64, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (big == MAP_FAILED)
+        exit(99);
+    printf("base %p\n", (void *)big);
+    for (int i = 0; i < N; i++) {
+        PVOID t;
+        OK(RtlGetNonVolatileToken(big + 64 * i, 64, &t)); /* @nv:many-tokens */
+    }
+}
+
+static void peak_rss(void)
+{
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6))
+            printf("peak %s", line + 6);
+    if (f)
+        fclose(f);
+    fflush(stdout);
+}
+
+/* writes: SCENARIO_N (default 10,000,000) 1-byte writes 16 bytes apart, all left
+ * outstanding; prints the peak RSS before exit. */
+static void s_writes(void)
+{
+    const char *e = getenv("SCENARIO_N");
+    size_t n = e ? strtoul(e, NULL, 10) : 10000000;
+    char *nv = mmap(NULL, n * 16, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    PVOID t;
+    if (nv == MAP_FAILED)
+        exit(99);
+    printf("nv %p\n", (void *)nv);
+    OK(RtlGetNonVolatileToken(nv, n * 16, &t));
+    for (size_t i = 0; i < n; i++)
+        OK(RtlWriteNonVolatileMemory(t, nv + 16 * i, src, 1, 0)); /* @nv:many-writes */
+    peak_rss();
+}
+
+/* deep: a write 100 calls deep (stack_depth frames are kept, innermost first). */
+static void deep_write(int depth)
+{
+    if (depth > 0) {
+        deep_write(depth - 1); /* @nv:deep-recurse */
+        sink += depth;         /* (no tail call, no loop: a frame per level) */
+        return;
+    }
+    OK(RtlWriteNonVolatileMemory(tok, base + 512, src, 8, 0)); /* @nv:deep-write */
+}
+
+static void s_deep(void)
+{
+    deep_write(100);
+}
+
+/* fault-handler: the Source of a write is a PROT_NONE page; the program's SIGSEGV
+ * handler makes it readable and itself calls the API while the faulting write is
+ * still inside the checker (that inner call runs unchecked); the write then completes. */
+static char *lazy;
+
+static void on_segv(int sig, siginfo_t *info, void *uc)
+{
+    (void)sig, (void)uc;
+    if ((char *)info->si_addr < lazy || (char *)info->si_addr >= lazy + 4096)
+        abort();
+    mprotect(lazy, 4096, PROT_READ | PROT_WRITE);
+    memset(lazy, 0x42, 4096);
+    RtlWriteNonVolatileMemory(tok, base + 2048, src, 8, 0); /* @nv:in-handler */
+    handled++;
+}
+
+static void s_fault_handler(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &sa, NULL);
+    lazy = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    OK(RtlWriteNonVolatileMemory(tok, base + 1024, lazy, 64, 0)); /* @nv:lazy-write */
+    if (handled != 1 || base[1024] != 0x42 || base[2048] != src[0])
+        exit(90);
+    printf("handled %d\n", (int)handled);
+}
+
+/* stacks: SCENARIO_N (1,100,000) distinct call stacks, each making a bad call: a
+ * recursion 11 deep that recurses from one of four call sites at each level (digit
+ * by digit of the count, base 4), so the first 12 frames tell every call apart. */
+
+static void stacks_rec(unsigned level, unsigned v)
+{
+    if (level == 0) {
+        BAD(RtlWriteNonVolatileMemory(tok, NULL, src, 8, 0)); /* @nv:stacks-bad */
+        return;
+    }
+    switch (v & 3) {
+    case 0:
+        stacks_rec(level - 1, v >> 2);
+        sink += 1;
+        break;
+    case 1:
+        stacks_rec(level - 1, v >> 2);
+        sink += 2;
+        break;
+    case 2:
+        stacks_rec(level - 1, v >> 2);
+        sink += 3;
+        break;
+    default:
+        stacks_rec(level - 1, v >> 2);
+        sink += 4;
+        break;
+    }
+}
+
+static void s_stacks(void)
+{
+    const char *e = getenv("SCENARIO_N");
+    unsigned n = e ? (unsigned)atoi(e) : 1100000;
+    for (unsigned v = 0; v < n; v++)
+        stacks_rec(11, v);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -421,6 +924,23 @@ static const struct {
     {"exec", s_exec},
     {"many", s_many},
     {"wait-signal", s_wait_signal},
+    {"die", s_die},
+    {"handled", s_handled},
+    {"abort-handler", s_abort_handler},
+    {"query", s_query},
+    {"handler-api", s_handler_api},
+    {"exit-thread", s_exit_thread},
+    {"double-fault", s_double_fault},
+    {"spawn", s_spawn},
+    {"vfork", s_vfork},
+    {"fork-inherit", s_fork_inherit},
+    {"daemon", s_daemon},
+    {"rmdir", s_rmdir},
+    {"tokens", s_tokens},
+    {"writes", s_writes},
+    {"deep", s_deep},
+    {"fault-handler", s_fault_handler},
+    {"stacks", s_stacks},
 };
 
 int main(int argc, char **argv)

@@ -1,6 +1,8 @@
 #!/bin/sh
 # exports.sh -- libnvmem.so exports exactly the seven API routines; libnvcheck.so
-# those and the exec family (an image about to be replaced writes its report first).
+# those, the exec family and _exit/_Exit (an image about to end writes its report
+# first), and the signal dispositions (preload/signals.c: a fatal signal writes the
+# report, the program's own handlers still run).
 : "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 api="RtlDrainNonVolatileFlush
 RtlFillNonVolatileMemory
@@ -17,6 +19,12 @@ execve
 execvp
 execvpe
 fexecve"
+ends="_Exit
+_exit"
+sig="bsd_signal
+sigaction
+signal
+sysv_signal"
 n=0
 check() { # check LIB WANT WHAT
     got=$(nm -D --defined-only "$top_builddir/$1" | awk '$2 ~ /^[TtWwDdBbVv]$/ {print $3}' \
@@ -30,6 +38,6 @@ check() { # check LIB WANT WHAT
     fi
 }
 check .libs/libnvmem.so "$api" "the seven routines"
-check .libs/libnvcheck.so "$(printf '%s\n%s\n' "$api" "$exec" | LC_ALL=C sort)" \
-    "the seven routines and the exec family"
+check .libs/libnvcheck.so "$(printf '%s\n%s\n%s\n%s\n' "$api" "$exec" "$ends" "$sig" | LC_ALL=C sort)" \
+    "the seven routines, the exec family, _exit/_Exit and the signal functions"
 echo "1..$n"

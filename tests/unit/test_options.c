@@ -7,7 +7,7 @@
 #define ALL ((1u << NV_NKINDS) - 1)
 /* Everything but redundant-flush and overwritten-unflushed (findings.def). */
 #define DEFAULT_KINDS (ALL & ~BIT(NV_K_REDUNDANT_FLUSH) & ~BIT(NV_K_OVERWRITTEN_UNFLUSHED))
-#define KNOWN "(known: stack_depth kinds drain max_findings quiet)"
+#define KNOWN "(known: stack_depth kinds drain max_findings max_shadow_mb max_stacks quiet)"
 
 static struct nvc_options o;
 static char err[1024];

@@ -1,0 +1,355 @@
+/* signals.c -- fatal signals end with a report; the program's own dispositions are kept.
+ *
+ * A process killed by a signal runs no destructor, so without this its report would
+ * be lost. At start a trampoline is put under every watched signal (those whose
+ * default action ends the process: HUP INT QUIT ILL TRAP ABRT BUS FPE USR1 SEGV USR2
+ * PIPE ALRM TERM XCPU XFSZ SYS) whose disposition is the default. A disposition found
+ * already installed -- a sanitizer runtime loaded before us -- is left alone.
+ *
+ * The program's dispositions. sigaction, signal, bsd_signal and sysv_signal are
+ * interposed: for a watched signal the program's action is recorded as it asked, and
+ * the kernel gets SIG_IGN for SIG_IGN (so it stays ignored, across exec too), else the
+ * trampoline with the program's mask and flags (less SA_RESETHAND, emulated here, so
+ * that after the reset the default action still reports). Queries answer with the
+ * recorded action, never ours. When the trampoline runs:
+ *   - the program has a handler: call it as the kernel would (sa_sigaction with the
+ *     same siginfo and context, or sa_handler), nothing else. If it exits, the exit
+ *     path reports; if it returns, the program goes on.
+ *   - the default action: write the report (runtime.c, nvc_end_by_signal), set the
+ *     real default and die of the same signal -- a fault by returning to the faulting
+ *     instruction (the core dump shows the program's own state), else by raising it.
+ *   - a signal raised by our own writing -- the report, or a line on stderr -- is
+ *     swallowed (SIGXFSZ past RLIMIT_FSIZE, SIGPIPE from a FIFO or pipe nobody reads
+ *     any more): the write fails, and at most one line is said.
+ *
+ * Inside the checker. An asynchronous signal (kill, a timer, SIGPIPE) that lands while
+ * this thread is inside the checker is deferred: blocked in the interrupted context and
+ * queued again to this thread with its own siginfo (rt_tgsigqueueinfo); the thread
+ * unblocks it as it leaves the checker (runtime.c, one load on the way out), and only
+ * then does the handler run or the process end. So the report is never written over
+ * half-updated state, a handler that calls exit() never finds the checker's locks
+ * held, and the API calls a handler makes are checked like any others. A fault (SIGSEGV
+ * in the copy from a bad Source pointer) cannot wait: the program's handler runs at
+ * once (its API calls then run unchecked), or the default action reports only if no
+ * lock of the checker is held (runtime.c).
+ *
+ * abort(). glibc's abort raises SIGABRT, and if the program's handler returns it sets
+ * the default action itself (not through sigaction) and raises again: the process dies
+ * without passing here. So when a handler returns from a SIGABRT that abort raised --
+ * a return address inside abort lies just above the interrupted stack pointer -- the
+ * report is written before returning.
+ *
+ * Not covered: a signal whose handler was installed by sigset(), siginterrupt() or
+ * another path inside libc (the kernel's action then wins, as without nvcheck); stack
+ * overflow in a thread other than the one that started the checker (only that thread
+ * gets an alternate stack from us, and only if it had none, so the kernel can run a
+ * handler on it); SIGKILL, which nothing can catch.
+ */
+#include "signals.h"
+
+#include "engine/lock.h"
+#include "engine/say.h"
+#include "nvmem/export.h"
+#include "report.h"
+#include "runtime.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define ALTSTACK_SIZE (64 * 1024)
+
+extern int __sigaction(int, const struct sigaction *, struct sigaction *); /* libc's own */
+
+static const int watched[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGILL,  SIGTRAP, SIGABRT,
+                              SIGBUS,  SIGFPE,  SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE,
+                              SIGALRM, SIGTERM, SIGXCPU, SIGXFSZ, SIGSYS};
+#define NWATCHED (sizeof watched / sizeof *watched)
+
+/* The program's action for each signal we manage; read by the trampoline under a
+ * sequence count (writers hold disp_lock with every signal blocked). */
+static struct {
+    unsigned seq;
+    int managed; /* 1: the kernel has our trampoline or the program's SIG_IGN */
+    struct sigaction act;
+} disp[NSIG];
+static nv_lock disp_lock;
+static uintptr_t abort_lo, abort_hi;
+
+const char *nvc_signal_name(int sig)
+{
+    static const char *const names[] = {
+        [SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",   [SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
+        [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT", [SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",
+        [SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2", [SIGPIPE] = "SIGPIPE",
+        [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM", [SIGXCPU] = "SIGXCPU", [SIGXFSZ] = "SIGXFSZ",
+        [SIGSYS] = "SIGSYS"};
+    if (sig > 0 && sig < (int)(sizeof names / sizeof *names) && names[sig])
+        return names[sig];
+    return "a signal";
+}
+
+static int is_watched(int sig)
+{
+    for (size_t i = 0; i < NWATCHED; i++)
+        if (watched[i] == sig)
+            return 1;
+    return 0;
+}
+
+/* is_fault -- a signal the kernel raised for the instruction being executed: it
+ * cannot be deferred, and returning re-executes that instruction. */
+static int is_fault(int sig, const siginfo_t *info)
+{
+    return (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP ||
+            sig == SIGSYS) &&
+           info && info->si_code > 0;
+}
+
+static void disp_read(int sig, struct sigaction *out, int *managed)
+{
+    for (int tries = 0;; tries++) {
+        unsigned s = __atomic_load_n(&disp[sig].seq, __ATOMIC_ACQUIRE);
+        if (!(s & 1) || tries > 1000) {
+            memcpy(out, &disp[sig].act, sizeof *out);
+            *managed = disp[sig].managed;
+            __atomic_thread_fence(__ATOMIC_ACQUIRE);
+            if (__atomic_load_n(&disp[sig].seq, __ATOMIC_RELAXED) == s || tries > 1000)
+                return;
+        }
+        sched_yield();
+    }
+}
+
+static void trampoline(int sig, siginfo_t *info, void *uc);
+
+/* kernel_action -- what the kernel gets for the program's action p. */
+static void kernel_action(const struct sigaction *p, struct sigaction *k)
+{
+    memset(k, 0, sizeof *k);
+    if (p->sa_handler == SIG_IGN) {
+        k->sa_handler = SIG_IGN;
+        return;
+    }
+    k->sa_sigaction = trampoline;
+    if (p->sa_handler == SIG_DFL) { /* ours: report and die, nothing else running */
+        sigfillset(&k->sa_mask);
+        k->sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    } else {
+        k->sa_mask = p->sa_mask;
+        k->sa_flags = (p->sa_flags & ~SA_RESETHAND) | SA_SIGINFO;
+    }
+}
+
+/* disp_set -- record p as the program's action for sig and give the kernel ours. */
+static int disp_set(int sig, const struct sigaction *p)
+{
+    struct sigaction k;
+    sigset_t all, old;
+    kernel_action(p, &k);
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    nv_lock_take(&disp_lock);
+    __atomic_store_n(&disp[sig].seq, disp[sig].seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    int rc = __sigaction(sig, &k, NULL);
+    if (rc == 0) {
+        disp[sig].act = *p;
+        disp[sig].managed = 1;
+    }
+    __atomic_store_n(&disp[sig].seq, disp[sig].seq + 1, __ATOMIC_RELEASE);
+    nv_lock_give(&disp_lock);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+/* die -- the program's default action for sig, for real: back to the faulting
+ * instruction (refault), or raised and unblocked here. */
+static void die(int sig, int refault)
+{
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    __sigaction(sig, &dfl, NULL);
+    if (refault)
+        return;
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, sig);
+    syscall(SYS_tgkill, getpid(), gettid(), sig);
+    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+    syscall(SYS_exit_group, 128 + sig); /* not reached: the default action ends us */
+}
+
+/* from_abort -- this SIGABRT was raised by abort() (see the header). */
+static int from_abort(const siginfo_t *info, const void *ucv)
+{
+#if defined(__x86_64__)
+    const ucontext_t *uc = ucv;
+    if (!abort_lo || !uc || info->si_code != SI_TKILL || info->si_pid != getpid())
+        return 0;
+    const uintptr_t *sp = (const uintptr_t *)uc->uc_mcontext.gregs[REG_RSP];
+    for (int i = 0; i < 256; i++)
+        if (sp[i] > abort_lo && sp[i] <= abort_hi)
+            return 1;
+#else
+    (void)info, (void)ucv;
+#endif
+    return 0;
+}
+
+/* defer -- keep sig for when this thread leaves the checker (see the header). */
+static void defer(int sig, siginfo_t *info, ucontext_t *uc)
+{
+    sigaddset(&uc->uc_sigmask, sig);
+    siginfo_t copy = *info;
+    syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, &copy);
+    nvc_defer(sig);
+}
+
+static void trampoline(int sig, siginfo_t *info, void *ucv)
+{
+    int e = errno, managed, fault = is_fault(sig, info);
+    struct sigaction p;
+    if ((sig == SIGXFSZ || sig == SIGPIPE) && (nvc_report_writing() || nv_saying()))
+        return; /* our own write: it fails, and the report writer says so */
+    if (!fault && ucv && nvc_in_checker()) {
+        defer(sig, info, ucv);
+        errno = e;
+        return;
+    }
+    disp_read(sig, &p, &managed);
+    if (p.sa_handler == SIG_IGN) {
+        errno = e;
+        return;
+    }
+    if (p.sa_handler == SIG_DFL) {
+        nvc_end_by_signal(sig);
+        errno = e;
+        die(sig, fault && sig != SIGTRAP && sig != SIGSYS);
+        return;
+    }
+    if (p.sa_flags & SA_RESETHAND) {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        disp_set(sig, &dfl);
+    }
+    errno = e;
+    if (p.sa_flags & SA_SIGINFO)
+        p.sa_sigaction(sig, info, ucv);
+    else
+        p.sa_handler(sig);
+    if (sig == SIGABRT && from_abort(info, ucv)) {
+        e = errno;
+        nvc_end_by_signal(sig);
+        errno = e;
+    }
+}
+
+void nvc_signals_release(unsigned long long deferred)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    for (int sig = 1; sig < 64; sig++)
+        if (deferred >> sig & 1)
+            sigaddset(&s, sig);
+    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+}
+
+/* ---- the interposed functions ---- */
+
+NVM_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    if (sig <= 0 || sig >= NSIG || !is_watched(sig) || !disp[sig].managed)
+        return __sigaction(sig, act, old);
+    struct sigaction cur;
+    int managed;
+    disp_read(sig, &cur, &managed);
+    if (act && disp_set(sig, act) < 0)
+        return -1;
+    if (old)
+        *old = cur;
+    return 0;
+}
+
+static sighandler_t set_handler(int sig, sighandler_t h, int flags, int mask_self)
+{
+    struct sigaction sa, old;
+    if (h == SIG_ERR || sig <= 0 || sig >= NSIG) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = h;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    if (mask_self)
+        sigaddset(&sa.sa_mask, sig);
+    return sigaction(sig, &sa, &old) < 0 ? SIG_ERR : old.sa_handler;
+}
+
+/* signal, bsd_signal: BSD semantics, as glibc's (SA_RESTART, the signal blocked in
+ * its handler). sysv_signal: reset on delivery, not blocked. */
+NVM_EXPORT sighandler_t signal(int sig, sighandler_t h)
+{
+    return set_handler(sig, h, SA_RESTART, 1);
+}
+
+NVM_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
+{
+    return set_handler(sig, h, SA_RESTART, 1);
+}
+
+NVM_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
+{
+    return set_handler(sig, h, SA_RESETHAND | SA_NODEFER, 0);
+}
+
+/* ---- start ---- */
+
+static void find_abort(void)
+{
+    Dl_info di;
+    const ElfW(Sym) *sym = NULL;
+    void *a = dlsym(RTLD_NEXT, "abort");
+    if (a && dladdr1(a, &di, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size) {
+        abort_lo = (uintptr_t)a;
+        abort_hi = abort_lo + sym->st_size;
+    }
+}
+
+static void altstack(void)
+{
+    stack_t cur, ss;
+    if (sigaltstack(NULL, &cur) < 0 || !(cur.ss_flags & SS_DISABLE))
+        return;
+    void *p = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return;
+    ss.ss_sp = p;
+    ss.ss_size = ALTSTACK_SIZE;
+    ss.ss_flags = 0;
+    if (sigaltstack(&ss, NULL) < 0)
+        munmap(p, ALTSTACK_SIZE);
+}
+
+void nvc_signals_init(void)
+{
+    find_abort();
+    altstack();
+    for (size_t i = 0; i < NWATCHED; i++) {
+        struct sigaction cur;
+        int sig = watched[i];
+        if (__sigaction(sig, NULL, &cur) < 0)
+            continue;
+        if (cur.sa_handler == SIG_DFL || cur.sa_handler == SIG_IGN)
+            disp_set(sig, &cur);
+    }
+}

@@ -1,0 +1,200 @@
+#!/bin/sh
+# signals.sh -- abnormal ends: abort, faults, _exit, exit from a thread, signals from
+# outside. Each time the report is written, complete and valid, the program's own
+# handlers run, and the exit status or death signal is the program's own.
+. "$top_srcdir/tests/e2e/lib.sh"
+SCHEMA="$top_srcdir/reports/raw-report.schema.json"
+CHECK="$top_srcdir/tests/helpers/schema-check.py"
+ulimit -c 0
+# Under ASan, its own fault handlers would take these signals over.
+ASAN_OPTIONS="$ASAN_OPTIONS:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0"
+export ASAN_OPTIONS
+ALL=
+
+# collect -- after a run: RC, BASE, REPORTS, FLAT (as lib.sh's run sets them).
+collect() {
+    BASE=$(sed -n 's/^base //p' "$OUT/stdout" | head -n 1)
+    REPORTS=$(ls "$OUT"/report.*.json 2>/dev/null)
+    ALL="$ALL $REPORTS"
+    FLAT="$OUT/flat"
+    : >"$FLAT"
+    for r in $REPORTS; do "$NVFLAT" "$r" >>"$FLAT"; done
+}
+
+# grun NAME [VAR=VALUE...] -- lib.sh's run, with a hang guard.
+grun() {
+    name=$1; shift
+    OUT="$WORK/$name.$T"
+    mkdir -p "$OUT"
+    timeout -s KILL 120 env NVCHECK_OUTPUT="$OUT/report.%p.json" LD_PRELOAD="$PRELOAD" "$@" \
+        "$SCEN" "$name" >"$OUT/stdout" 2>"$OUT/stderr"
+    RC=$?
+    collect
+}
+
+# start NAME [VAR=VALUE...] -- run NAME in the background until it says "ready";
+# stop SIG... -- send it those signals (scenario "handled": each after the program
+# said "handled" to the one before), wait for it and collect.
+start() {
+    name=$1; shift
+    OUT="$WORK/$name.$T.bg"
+    mkdir -p "$OUT"
+    env NVCHECK_OUTPUT="$OUT/report.%p.json" LD_PRELOAD="$PRELOAD" "$@" \
+        "$SCEN" "$name" >"$OUT/stdout" 2>"$OUT/stderr" &
+    PID=$!
+    (i=0; while kill -0 $PID && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+        kill -KILL $PID) >/dev/null 2>&1 &
+    waitfor ready
+}
+waitfor() {
+    i=0
+    while ! grep -q "^$1\$" "$OUT/stdout" 2>/dev/null && [ $i -lt 3000 ]; do
+        sleep 0.01; i=$((i + 1))
+    done
+}
+stop() {
+    first=1
+    for sig in "$@"; do
+        [ $first = 1 ] || [ "$name" != handled ] || waitfor handled
+        kill -s "$sig" $PID
+        first=0
+    done
+    wait $PID
+    RC=$?
+    collect
+}
+
+# ended HOW [SIGNUM NAME] -- the report says how the process ended.
+ended() {
+    want="\"end\":{\"how\":\"$1\"}"
+    [ -n "$2" ] && want="\"end\":{\"how\":\"$1\",\"signal\":$2,\"signal_name\":\"$3\"}"
+    tr -d ' \n' <"$REPORTS" | grep -qF "$want"
+    ok $? "$WHAT: the report says $want"
+}
+
+# common DESC RC -- one report, exact status, the dirty write and the leaked token.
+common() {
+    WHAT=$1
+    [ "$RC" -eq "$2" ]
+    ok $? "$WHAT: exit status $2 (got $RC)"
+    [ "$(echo "$REPORTS" | wc -w)" -eq 1 ]
+    ok $? "$WHAT: one report"
+    expect unflushed-write +64 16 64 end-write
+    expect leaked-token +0 65536 0 get
+    expect_count 2
+}
+
+# ---- the program dies of a signal: the same signal, with a report ----
+for c in abort:6:SIGABRT assert:6:SIGABRT segv:11:SIGSEGV bus:7:SIGBUS fpe:8:SIGFPE \
+    ill:4:SIGILL source:11:SIGSEGV; do
+    how=${c%%:*} num=${c#*:} sname=${num#*:} num=${num%%:*}
+    grun die SCENARIO_END=$how
+    common "$how" $((128 + num))
+    ended signal $num $sname
+done
+grep -q '"message":"16 bytes written at 0x[0-9a-f]* were never flushed before the process was killed by SIGSEGV"' $REPORTS
+ok $? "the message says which signal ended the process"
+
+# ---- _exit, _Exit (no destructor runs), exit ----
+for c in _exit:5 _Exit:6 exit:7; do
+    grun die SCENARIO_END=${c%:*}
+    common "${c%:*}" ${c#*:}
+    ended exit
+done
+
+# ---- signals from outside, some landing inside API calls ----
+for c in TERM:15 INT:2 HUP:1 QUIT:3 USR1:10 ALRM:14 PIPE:13; do
+    start die SCENARIO_DEFAULT=1
+    stop ${c%:*}
+    common "SIG${c%:*} from outside" $((128 + ${c#*:}))
+    ended signal ${c#*:} SIG${c%:*}
+done
+
+# A disposition inherited as ignored stays ignored (sh starts background jobs with
+# SIGINT ignored): SIGINT is dropped, the SIGTERM after it ends the program.
+start die
+stop INT TERM
+common "inherited SIG_IGN" 143
+
+# ---- the program's own handlers ----
+start handled SCENARIO_HANDLER=exit
+stop TERM
+common "handler calls exit(3)" 3
+grep -qx handled "$OUT/stdout"
+ok $? "handler calls exit(3): the handler ran"
+ended exit
+
+start handled SCENARIO_HANDLER=return
+stop TERM
+common "handler returns, program goes on and exits 4" 4
+ended exit
+
+start handled SCENARIO_HANDLER=resethand
+stop TERM TERM
+common "SA_RESETHAND: the second SIGTERM is the default action" 143
+grep -qx handled "$OUT/stdout"
+ok $? "SA_RESETHAND: the handler ran the first time"
+ended signal 15 SIGTERM
+
+for how in abort assert; do
+    grun abort-handler SCENARIO_END=$how
+    common "$how, with a SIGABRT handler that returns" 134
+    grep -qx handled "$OUT/stdout"
+    ok $? "$how: the program's SIGABRT handler ran"
+    ended signal 6 SIGABRT
+done
+
+# What the program sees of its dispositions: its own, never nvcheck's.
+grun query
+for line in "segv default" "int default" "hup was default" "hup ignored" "hup survived" \
+    "usr1 as set" "usr1 handled with its mask" "old handler returned"; do
+    grep -qx "$line" "$OUT/stdout"
+    ok $? "sigaction/signal: $line"
+done
+[ "$(echo "$REPORTS" | wc -w)" -eq 1 ]
+ok $? "query: one report"
+OUT="$WORK/query-bg"
+mkdir -p "$OUT"
+LD_PRELOAD="$PRELOAD" NVCHECK_OUTPUT="$OUT/report.%p.json" "$SCEN" query >"$OUT/stdout" 2>&1 &
+wait $!
+grep -qx "int ignored" "$OUT/stdout"
+ok $? "sigaction: a disposition inherited as SIG_IGN reads as SIG_IGN"
+
+# API calls from a signal handler are checked, even when the signal arrived while the
+# thread was inside an API call (it is held until the call returns): 128 of 128.
+grun handler-api NVCHECK_OPTIONS=stack_depth=1
+[ "$RC" -eq 0 ]
+ok $? "handler-api: exit status 0"
+expect unflushed-write +16384 8 16384 handler-write
+awk '$1 == "unflushed-write" && $6 == 128 && $7 == 1024' "$FLAT" | grep -q .
+ok $? "handler-api: all 128 writes from the handler were checked (count 128, 1024 bytes)"
+[ $? -eq 0 ] || diag "$(cat "$FLAT")"
+
+# exit() from a thread other than main while four others keep calling the API.
+grun exit-thread
+[ "$RC" -eq 8 ]
+ok $? "exit from a non-main thread: exit status 8 (got $RC)"
+expect unflushed-write +128 32 128 thread-exit-write
+expect leaked-token +0 65536 0 get
+expect_count 2
+WHAT="exit from a non-main thread"
+ended exit
+
+# Two threads fault at once: one report, the process dies of SIGSEGV.
+grun double-fault
+common "two threads fault at once" 139
+ended signal 11 SIGSEGV
+
+# ---- every report is valid, no temp file is left ----
+/usr/bin/python3 "$CHECK" "$SCHEMA" $ALL >"$WORK/schema.out" 2>&1
+rc=$?
+if [ $rc -eq 77 ]; then
+    T=$((T + 1)); echo "ok $T # SKIP python3-jsonschema is not installed"
+else
+    ok $rc "all $(echo $ALL | wc -w) reports validate against the schema"
+    [ $rc -eq 0 ] || diag "$(grep -v ': valid$' "$WORK/schema.out")"
+fi
+[ -z "$(find "$WORK" -name '*.tmp.*')" ]
+ok $? "no temp file left behind"
+
+done_testing
