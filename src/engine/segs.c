@@ -188,7 +188,7 @@ int seg_flush(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi,
         if (s->flusher == 0)
             *had_dirty = 1;
         if (!drain) {
-            s->flusher = (s->flusher == 0 || s->flusher == t) ? t : NVE_ANY_THREAD;
+            s->flusher = nve_flushed_by(s->flusher, t);
             s->fstack = fstack;
         }
     }
@@ -206,7 +206,7 @@ void seg_drain(struct nve_chunk *c, uint32_t t, int all)
     uint32_t k = 0;
     for (uint32_t i = 0; i < c->n; i++) {
         uint32_t f = g[i].flusher;
-        if (f && (all || f == t || f == NVE_ANY_THREAD))
+        if (f && (all || nve_drained_by(f, t)))
             continue;
         g[k++] = g[i];
     }

@@ -4,16 +4,22 @@
 
 #include "arena.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define NVE_CHUNK_SHIFT 12
 #define NVE_CHUNK (1u << NVE_CHUNK_SHIFT)
 #define NVE_LINE 64u
-#define NVE_ANY_THREAD UINT32_MAX /* flushed by several threads: any of their drains */
+#define NVE_ANY_THREAD UINT32_MAX /* in a piece: flushed by several threads */
+#define NVE_FLUSHERS 0x80000000u    /* in a run: a set of flushing threads, see below */
 
 /* One run of bytes [lo, hi) in the same state, written by the same call. flusher == 0
- * means DIRTY; otherwise FLUSHED by that thread (not yet drained). CLEAN bytes have
- * no segment. 16 bytes. */
+ * means DIRTY; otherwise FLUSHED (not yet drained) by one thread (its id, < 2^31) or,
+ * when NVE_FLUSHERS is set, by the set of threads whose bits (nve_flusher_bit) are
+ * set: a line written back by two threads is persisted by either one's drain, and by
+ * no third thread's. Ids share bits modulo 31, so beyond 31 threads a drain by a
+ * thread sharing a bit also counts -- a missed finding, never a false one. CLEAN bytes
+ * have no segment. 16 bytes. */
 struct nve_seg {
     uint16_t lo, hi;
     uint32_t wstack;  /* stack id of the write that last dirtied these bytes */
@@ -32,6 +38,25 @@ struct nve_chunk {
     uint32_t n, cap;
 };
 
+static inline uint32_t nve_flusher_bit(uint32_t t)
+{
+    return 1u << ((t - 1) % 31);
+}
+
+/* nve_flushed_by -- flusher f after thread t also writes the bytes back. */
+static inline uint32_t nve_flushed_by(uint32_t f, uint32_t t)
+{
+    if (f == 0 || f == t)
+        return t;
+    return (f & NVE_FLUSHERS ? f : NVE_FLUSHERS | nve_flusher_bit(f)) | nve_flusher_bit(t);
+}
+
+/* nve_drained_by -- thread t's drain persists bytes with flusher f. */
+static inline int nve_drained_by(uint32_t f, uint32_t t)
+{
+    return f == t || ((f & NVE_FLUSHERS) && (f & nve_flusher_bit(t)));
+}
+
 /* nve_runs -- the chunk's runs (valid until the chunk is changed or moved). */
 static inline struct nve_seg *nve_runs(struct nve_chunk *c)
 {
@@ -41,7 +66,7 @@ static inline struct nve_seg *nve_runs(struct nve_chunk *c)
 /* The first DIRTY run a write landed on (for overwritten-unflushed). */
 struct nve_over {
     uintptr_t addr;
-    uint32_t len;
+    size_t len;
     uint32_t wstack;
 };
 
@@ -61,7 +86,7 @@ int seg_find_dirty(struct nve_chunk *c, unsigned lo, unsigned hi, uintptr_t base
 int seg_flush(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi, uint32_t t,
               uint32_t fstack, int drain, int *had_dirty);
 
-/* seg_drain -- thread t drains: its FLUSHED runs (and shared ones) become CLEAN;
+/* seg_drain -- thread t drains: the runs it flushed become CLEAN;
  * all: every FLUSHED run does (global drain). */
 void seg_drain(struct nve_chunk *c, uint32_t t, int all);
 

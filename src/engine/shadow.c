@@ -16,8 +16,9 @@
  *                    With global drain (pmemcheck parity) every FLUSHED byte goes.
  *   flush+drain (t)  the touched lines -> CLEAN whoever flushed them before, then t's
  *                    own drain: t wrote those lines back itself.
- * A line flushed by two threads before either drained is marked "any thread": either
- * drain persists it. Runs left at token free or exit become findings (nve_take).
+ * A line flushed by several threads before any drained remembers the set of them:
+ * any one's drain persists it, a third thread's does not (segs.h); a finding names
+ * no single thread for it. Runs left at token free or exit become findings (nve_take).
  *
  * Layout. Address space is cut into 4 KiB chunks; a chunk's runs are a small sorted
  * array (segs.c) found through a per-shard open-addressing table (chunkmap.c). 1024
@@ -217,13 +218,20 @@ static int quiet(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi)
     return 1;
 }
 
+/* scanning -- [lo, hi) covers more chunks than exist: visiting the existing ones
+ * beats looking each of its chunks up. */
+static int scanning(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t chunks = ((hi - 1) >> NVE_CHUNK_SHIFT) - (lo >> NVE_CHUNK_SHIFT) + 1;
+    return chunks > SCAN_MIN_CHUNKS && chunks > total_chunks(sh);
+}
+
 NV_INLINE int each_chunk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create, visit_fn fn,
                          void *arg)
 {
     if (lo >= hi)
         return 0;
-    uintptr_t chunks = ((hi - 1) >> NVE_CHUNK_SHIFT) - (lo >> NVE_CHUNK_SHIFT) + 1;
-    if (!create && chunks > SCAN_MIN_CHUNKS && chunks > total_chunks(sh))
+    if (!create && scanning(sh, lo, hi))
         return scan(sh, lo, hi, fn, arg);
     return walk(sh, lo, hi, create, fn, arg);
 }
@@ -271,16 +279,67 @@ struct set_arg {
     uintptr_t olo, ohi;
 };
 
+/* find_over -- the first DIRTY bytes of one write that [olo, ohi) lands on, chunk by
+ * chunk in address order: the first chunk holding some names them, and a run of the
+ * same write that goes on at the start of the next chunk extends them. */
+NV_INLINE void find_over(struct nve_chunk *c, uintptr_t base, struct set_arg *x)
+{
+    struct nve_over *o = x->over;
+    uintptr_t dlo = x->olo > base ? x->olo : base;
+    uintptr_t dhi = x->ohi - base < NVE_CHUNK ? x->ohi : base + NVE_CHUNK;
+    if (dlo >= dhi)
+        return;
+    if (o->len == 0) {
+        seg_find_dirty(c, (unsigned)(dlo - base), (unsigned)(dhi - base), base, o);
+        return;
+    }
+    const struct nve_seg *g = nve_runs(c);
+    if (o->addr + o->len == base && g[0].lo == 0 && g[0].flusher == 0 &&
+        g[0].wstack == o->wstack)
+        o->len += (g[0].hi < dhi - base ? g[0].hi : (unsigned)(dhi - base));
+}
+
+/* v_lowest -- keep the lowest first-DIRTY-bytes of the chunks (a scan visits them in
+ * table order, not address order). */
+static int v_lowest(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo,
+                    unsigned hi, void *arg)
+{
+    struct set_arg *x = arg, y = *x;
+    struct nve_over o = {0, 0, 0};
+    (void)s, (void)lo, (void)hi;
+    y.over = &o;
+    find_over(c, base, &y);
+    if (o.len && (x->over->len == 0 || o.addr < x->over->addr))
+        *x->over = o;
+    return 0;
+}
+
+/* over_by_scan -- find_over for a range that is scanned: the lowest DIRTY bytes over
+ * all chunks, then extended chunk by chunk while the same write's run goes on. */
+NV_COLD static void over_by_scan(struct nve_shadow *sh, struct set_arg *x)
+{
+    struct nve_over *o = x->over;
+    scan(sh, x->olo, x->ohi, v_lowest, x);
+    while (o->len && o->addr + o->len < x->ohi && ((o->addr + o->len) & (NVE_CHUNK - 1)) == 0) {
+        uintptr_t key = (o->addr + o->len) >> NVE_CHUNK_SHIFT;
+        struct shard *s = shard_of(sh, key);
+        size_t before = o->len;
+        nv_lock_take(&s->lock);
+        struct nve_chunk *c = cmap_find(&s->map, key + 1);
+        if (c && c->n)
+            find_over(c, key << NVE_CHUNK_SHIFT, x);
+        nv_lock_give(&s->lock);
+        if (o->len == before)
+            break;
+    }
+}
+
 NV_INLINE int v_set(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo, unsigned hi,
                     void *arg)
 {
     struct set_arg *x = arg;
-    if (x->over && x->over->len == 0 && c->n) {
-        uintptr_t dlo = x->olo > base ? x->olo : base;
-        uintptr_t dhi = x->ohi - base < NVE_CHUNK ? x->ohi : base + NVE_CHUNK;
-        if (dlo < dhi)
-            seg_find_dirty(c, (unsigned)(dlo - base), (unsigned)(dhi - base), base, x->over);
-    }
+    if (x->over && c->n)
+        find_over(c, base, x);
     if (!x->v && c->n == 0)
         return 0;
     return seg_set(&s->arena, c, lo, hi, x->v);
@@ -330,8 +389,10 @@ int nve_store(struct nve_shadow *sh, struct nve_thread *t, uintptr_t a, size_t n
     struct set_arg x = {.over = over, .olo = a, .ohi = a + n};
     uintptr_t lo = a, hi = a + n;
     int create = 1;
-    if (over)
+    if (over) {
         over->len = 0;
+        over->addr = 0;
+    }
     switch (mode) {
     case NVE_STORE_DIRTY:
         x.v = &v;
@@ -348,6 +409,10 @@ int nve_store(struct nve_shadow *sh, struct nve_thread *t, uintptr_t a, size_t n
     case NVE_STORE_CLEAN_BYTES:
         create = 0;
         break;
+    }
+    if (over && !create && lo < hi && scanning(sh, lo, hi)) {
+        over_by_scan(sh, &x);
+        x.over = NULL;
     }
     int rc = each_chunk(sh, lo, hi, create, v_set, &x);
     if (rc == 0 && mode == NVE_STORE_FLUSHED)
@@ -472,7 +537,8 @@ static int v_take(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned
         unsigned a = g->lo > lo ? g->lo : lo, b = g->hi < hi ? g->hi : hi;
         if (a >= b)
             continue;
-        struct nve_piece p = {base + a, b - a, g->wstack, g->fstack, g->flusher};
+        uint32_t f = g->flusher & NVE_FLUSHERS ? NVE_ANY_THREAD : g->flusher;
+        struct nve_piece p = {base + a, b - a, g->wstack, g->fstack, f};
         if (push(x, &p) < 0)
             return -1;
     }

@@ -152,6 +152,24 @@ static void test_overlap(void)
     nve_store(sh, &T1, B, 8, NVE_STORE_DIRTY, 2, &over);
     is_u(over.len, 0, "overwriting FLUSHED bytes is not reported as overwriting dirty ones");
     take(sh, B, B + 4096);
+
+    /* One earlier write across a 4 KiB chunk boundary is one overwritten range. */
+    nve_store(sh, &T1, B + 4000, 200, NVE_STORE_DIRTY, 1, NULL);
+    nve_store(sh, &T1, B + 3990, 300, NVE_STORE_DIRTY, 2, &over);
+    is_u(over.addr, B + 4000, "overwrite across chunks: address");
+    is_u(over.len, 200, "overwrite across chunks: the whole earlier write");
+    take(sh, B, B + 8192);
+
+    /* A 1 GiB persisted-at-once write over few chunks visits them in table order: the
+     * lowest DIRTY bytes are still the ones named, extended over chunk boundaries. */
+    for (uintptr_t k = 1; k <= 8; k++)
+        nve_store(sh, &T1, B + 16 * 4096 * k, 64, NVE_STORE_DIRTY, (uint32_t)(10 + k), NULL);
+    nve_store(sh, &T1, B + 4096 - 32, 64, NVE_STORE_DIRTY, 9, NULL);
+    nve_store(sh, &T1, B, 1ul << 30, NVE_STORE_CLEAN_BYTES, 3, &over);
+    is_u(over.addr, B + 4096 - 32, "scanned overwrite: the lowest dirty bytes");
+    is_u(over.len, 64, "scanned overwrite: extended into the next chunk");
+    is_u(over.wstack, 9, "scanned overwrite: their write");
+    is_u(take(sh, B, B + (1ul << 30)), 0, "the write persisted everything it covered");
     nve_shadow_delete(sh);
 }
 
@@ -210,6 +228,14 @@ static void test_threads(void)
     nve_drain(sh, &T3);
     is_u(take(sh, B, B + 4096), 1, "T3 drains nothing it did not flush");
     is_u(got[0].flusher, NVE_ANY_THREAD, "line flushed by two threads");
+    nve_store(sh, &T1, B, 64, NVE_STORE_DIRTY, 1, NULL);
+    nve_flush(sh, &T1, B, 64, 2, 0, &dirty);
+    nve_flush(sh, &T2, B, 64, 3, 0, &dirty);
+    nve_store(sh, &T3, B + 256, 64, NVE_STORE_DIRTY, 4, NULL);
+    nve_flush(sh, &T3, B + 256, 64, 5, 0, &dirty);
+    nve_drain(sh, &T3);
+    is_u(take(sh, B, B + 4096), 1, "T3 draining its own line of the chunk keeps theirs");
+    is_u(got[0].flusher, NVE_ANY_THREAD, "still flushed by the two");
     nve_store(sh, &T1, B, 64, NVE_STORE_DIRTY, 1, NULL);
     nve_flush(sh, &T1, B, 64, 2, 0, &dirty);
     nve_flush(sh, &T2, B, 64, 3, 0, &dirty);
