@@ -11,7 +11,7 @@
 #define NVE_CHUNK (1u << NVE_CHUNK_SHIFT)
 #define NVE_LINE 64u
 #define NVE_ANY_THREAD UINT32_MAX /* in a piece: flushed by several threads */
-#define NVE_FLUSHERS 0x80000000u    /* in a run: a set of flushing threads, see below */
+#define NVE_FLUSHERS 0x80000000u  /* in a run: a set of flushing threads, see below */
 
 /* One run of bytes [lo, hi) in the same state, written by the same call. flusher == 0
  * means DIRTY; otherwise FLUSHED (not yet drained) by one thread (its id, < 2^31) or,

@@ -294,15 +294,14 @@ NV_INLINE void find_over(struct nve_chunk *c, uintptr_t base, struct set_arg *x)
         return;
     }
     const struct nve_seg *g = nve_runs(c);
-    if (o->addr + o->len == base && g[0].lo == 0 && g[0].flusher == 0 &&
-        g[0].wstack == o->wstack)
+    if (o->addr + o->len == base && g[0].lo == 0 && g[0].flusher == 0 && g[0].wstack == o->wstack)
         o->len += (g[0].hi < dhi - base ? g[0].hi : (unsigned)(dhi - base));
 }
 
 /* v_lowest -- keep the lowest first-DIRTY-bytes of the chunks (a scan visits them in
  * table order, not address order). */
-static int v_lowest(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo,
-                    unsigned hi, void *arg)
+static int v_lowest(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo, unsigned hi,
+                    void *arg)
 {
     struct set_arg *x = arg, y = *x;
     struct nve_over o = {0, 0, 0};
