@@ -166,6 +166,7 @@ static void stored(struct nvc_thread *t, const struct nvc_site *caller, enum nvc
     switch (flags & (FL | NT | ND)) {
     case 0:
         ws = nvc_capture(t, caller);
+        nve_prefetch(nvc.shadow, a, 1);
         rc = nve_store(nvc.shadow, &t->e, a, n, NVE_STORE_DIRTY, ws, op);
         break;
     case NT:
@@ -213,8 +214,6 @@ NV_HOT NTSTATUS nvc_write(struct nvc_thread *t, const struct nvc_site *caller, P
     if (nvm_check_write(token, dst, src, n, flags, &f) != NVM_OK)
         return fault(t, caller, NVC_WRITE, &f);
     nvm_do_write(dst, src, n, flags);
-    if (keeps)
-        nve_prefetch(nvc.shadow, (uintptr_t)dst, 1);
     if (n)
         stored(t, caller, NVC_WRITE, (uintptr_t)dst, n, flags);
     else if ((flags & FL) && !(flags & ND)) /* an empty write still drains */

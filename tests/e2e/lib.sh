@@ -64,7 +64,7 @@ expect() {
     kind=$1 addr=$2 size=$3 roff=$4 marker=$5; shift 5
     case $addr in +*) addr=$(hex $((BASE + ${addr#+}))) ;; esac
     want="scenarios.c:$(line_of "$marker")"
-    desc="$kind at $addr size $size region offset $roff, written at $want"
+    desc="$kind at $addr size $size region offset $roff, from the call at $want"
     LINE=
     for cand in $(awk -v k="$kind" -v a="$addr" -v s="$size" -v o="$roff" \
         '$1 == k && $3 == a && $4 == s && $5 == o { print NR }' "$FLAT"); do
