@@ -120,9 +120,9 @@ bad "invalid UTF-8" "$D/utf8.json" report "$D/utf8.json"
     printf '}'
 } >"$D/deep.json"
 bad "arrays nested 100000 deep" "$D/deep.json" report "$D/deep.json"
-truncate -s 600M "$D/huge.json"
-bad "a 600 MB file" "$D/huge.json" report "$D/huge.json"
-says "a 600 MB file" "too large"
+truncate -s 1G "$D/huge.json"
+bad "a 1 GB file" "$D/huge.json" report "$D/huge.json"
+says "a 1 GB file" "too large"
 rm -f "$D/huge.json"
 
 # A good report and a bad one: nothing is rendered.
