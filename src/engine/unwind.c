@@ -8,6 +8,16 @@
  * unw_backtrace walks with cached DWARF CFI (no frame pointers needed, no malloc
  * after the first call per thread), about 10 ns per frame. The frames of this
  * library are cut by address range, so inlining decisions never shift the cut.
+ *
+ * Slots. The caller's stack cache also wants where each return address lies on the
+ * stack. A cursor walk (unw_step) knows, but Debian's libunwind has no per-thread
+ * caches, so every step takes a lock that masks signals: two system calls per frame,
+ * some microseconds per stack -- paid on every stack-cache miss. So each walk also
+ * teaches a table of frame sizes: for a return address pc, how far above the slot
+ * holding pc lies the slot holding the next return address (the frame of pc's
+ * function, at that call). A later miss takes unw_backtrace's pcs and those sizes
+ * and checks that each computed slot really holds its pc; the cursor walks again only
+ * for a pc not yet seen or a frame whose size changed (alloca, stack realignment).
  */
 #define UNW_LOCAL_ONLY
 #include "unwind.h"
@@ -116,7 +126,78 @@ uint32_t nvu_capture(uintptr_t *pcs, uint32_t depth, uintptr_t caller)
     return k;
 }
 
+static uint32_t slots_by_cursor(uintptr_t *pcs, int32_t *off, uint32_t depth, uintptr_t slot0);
+
+/* ---- learned frame sizes ----
+ * One 64-bit word per entry, so a reader racing a writer sees an old entry or a new
+ * one, never half of each: the pc in the top 48 bits (user addresses are below 2^47),
+ * the frame size in 8-byte words in the low 16 (frames up to 512 KiB). */
+#define FRAMES_LOG2 14
+static uint64_t frame_size[1u << FRAMES_LOG2];
+
+static uint64_t *frame_entry(uintptr_t pc)
+{
+    uint64_t h = (uint64_t)pc * 0x9E3779B97F4A7C15ull;
+    return &frame_size[h >> (64 - FRAMES_LOG2)];
+}
+
+static int32_t frame_lookup(uintptr_t pc)
+{
+    uint64_t w = __atomic_load_n(frame_entry(pc), __ATOMIC_RELAXED);
+    return (w >> 16) == pc ? (int32_t)(w & 0xffff) * 8 : 0;
+}
+
+static void frame_learn(uintptr_t pc, int64_t size)
+{
+    if (pc >> 48 || size <= 0 || size % 8 || size / 8 > 0xffff)
+        return;
+    __atomic_store_n(frame_entry(pc), (uint64_t)pc << 16 | (uint64_t)(size / 8), __ATOMIC_RELAXED);
+}
+
+/* slots_by_size -- pcs by unw_backtrace, slots by learned frame sizes, each slot
+ * checked to hold its pc; 0 when any is unknown or wrong. The reads stay within the
+ * live stack: each is one learned frame above a slot just found to hold the same
+ * return address, i.e. the same function at the same call. ASan is told not to look:
+ * a stale size may land next to a slot, inside a frame's locals. */
+__attribute__((no_sanitize_address)) static uint32_t slots_by_size(uintptr_t *pcs, int32_t *off,
+                                                                   uint32_t depth, uintptr_t slot0)
+{
+    void *buf[NVE_MAX_FRAMES + SELF_FRAMES_MAX];
+    int n = backtrace_p(buf, (int)depth + SELF_FRAMES_MAX), i = 0;
+    while (i < n && nvu_is_self((uintptr_t)buf[i]))
+        i++;
+    if (i == n || (uintptr_t)buf[i] != *(const uintptr_t *)slot0)
+        return 0;
+    uint32_t k = 0;
+    int64_t o = 0;
+    for (; i < n && k < depth; i++, k++) {
+        uintptr_t pc = (uintptr_t)buf[i];
+        if (k > 0) {
+            int32_t d = frame_lookup(pcs[k - 1]);
+            if (d == 0 || (o += d) > INT32_MAX || *(const uintptr_t *)(slot0 + (uintptr_t)o) != pc)
+                return 0;
+        }
+        pcs[k] = pc;
+        off[k] = (int32_t)o;
+    }
+    return k;
+}
+
 uint32_t nvu_capture_slots(uintptr_t *pcs, int32_t *off, uint32_t depth, uintptr_t slot0)
+{
+    if (depth > NVE_MAX_FRAMES)
+        depth = NVE_MAX_FRAMES;
+    uint32_t n = backtrace_p ? slots_by_size(pcs, off, depth, slot0) : 0;
+    if (n == 0) {
+        n = slots_by_cursor(pcs, off, depth, slot0);
+        for (uint32_t k = 1; k < n; k++)
+            frame_learn(pcs[k - 1], (int64_t)off[k] - off[k - 1]);
+    }
+    return n;
+}
+
+/* slots_by_cursor -- a cursor walk: every frame's pc and the stack pointer below it. */
+static uint32_t slots_by_cursor(uintptr_t *pcs, int32_t *off, uint32_t depth, uintptr_t slot0)
 {
     unw_context_t uc;
     unw_cursor_t c;

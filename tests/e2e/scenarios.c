@@ -7,6 +7,7 @@
  */
 #include <nvmem.h>
 
+#include <alloca.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -899,6 +900,45 @@ static void s_stacks(void)
         stacks_rec(11, v);
 }
 
+/* paths: one write site reached from three callers at the same depth, interleaved, so
+ * the checker's per-thread stack cache must tell them apart on every call; the third
+ * caller's frame changes size (alloca) from call to call. Each caller writes its own
+ * 8 bytes every 16 (from 4096, 16384, 28672), unflushed: three findings of 300 writes. */
+__attribute__((noinline)) static void path_write(size_t off)
+{
+    OK(RtlWriteNonVolatileMemory(tok, base + off, src, 8, 0)); /* @nv:path-write */
+    sink++;
+}
+
+__attribute__((noinline)) static void path_a(unsigned i)
+{
+    path_write(4096 + 16 * (size_t)i); /* @nv:path-a */
+    sink++;
+}
+
+__attribute__((noinline)) static void path_b(unsigned i)
+{
+    path_write(16384 + 16 * (size_t)i); /* @nv:path-b */
+    sink++;
+}
+
+__attribute__((noinline)) static void path_c(unsigned i)
+{
+    volatile char *p = alloca(16 + 48 * (i % 7));
+    p[0] = (char)i;
+    path_write(28672 + 16 * (size_t)i); /* @nv:path-c */
+    sink += p[0];
+}
+
+static void s_paths(void)
+{
+    for (unsigned i = 0; i < 300; i++) {
+        path_a(i);
+        path_b(i);
+        path_c(i);
+    }
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -941,6 +981,7 @@ static const struct {
     {"deep", s_deep},
     {"fault-handler", s_fault_handler},
     {"stacks", s_stacks},
+    {"paths", s_paths},
 };
 
 int main(int argc, char **argv)
