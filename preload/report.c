@@ -175,6 +175,19 @@ static void w_size(struct jw *w, uint64_t v)
         jw_null(w);
 }
 
+/* w_region -- {"base", "size", "offset"} of the region [base, base+size) at addr. */
+static void w_region(struct jw *w, uintptr_t base, uint64_t size, uintptr_t addr)
+{
+    jw_obj(w);
+    jw_key(w, "base");
+    jw_hex(w, base);
+    jw_key(w, "size");
+    w_size(w, size);
+    jw_key(w, "offset");
+    jw_i64(w, (int64_t)(addr - base));
+    jw_end_obj(w);
+}
+
 static int has_address(uint32_t kind)
 {
     return kind != NV_K_INVALID_TOKEN;
@@ -213,27 +226,12 @@ static void w_finding(const struct nve_finding *f, void *arg)
         jw_hex(w, o->addr);
     }
     jw_key(w, "region");
-    if (o->key.kind == NV_K_LEAKED_TOKEN) { /* the (first) token's own region */
-        jw_obj(w);
-        jw_key(w, "base");
-        jw_hex(w, o->addr);
-        jw_key(w, "size");
-        w_size(w, o->size);
-        jw_key(w, "offset");
-        jw_i64(w, 0);
-        jw_end_obj(w);
-    } else if (o->key.has_region) {
-        jw_obj(w);
-        jw_key(w, "base");
-        jw_hex(w, o->key.region_base);
-        jw_key(w, "size");
-        w_size(w, o->region_size);
-        jw_key(w, "offset");
-        jw_i64(w, (int64_t)(o->addr - o->key.region_base));
-        jw_end_obj(w);
-    } else {
+    if (o->key.kind == NV_K_LEAKED_TOKEN) /* the (first) token's own region */
+        w_region(w, o->addr, o->size, o->addr);
+    else if (o->key.has_region)
+        w_region(w, o->key.region_base, o->region_size, o->addr);
+    else
         jw_null(w);
-    }
     if (o->key.routine) {
         jw_key(w, "routine");
         jw_str(w, nvc_routine_names[o->key.routine]);
