@@ -20,10 +20,40 @@ nvcheck() {
     fi
 }
 
-# normalize FILE -- replace the source and build directories by fixed names, so
-# golden files do not depend on where the tree was checked out.
+# normalize FILE -- the one place where goldens are made independent of where the
+# tree is: a path in the build tree becomes @BUILD@/..., one in the source tree
+# @SRC@/...; nothing else changes. In a VPATH build (distcheck: the build tree is
+# inside the source tree) the longer directory that matches decides. When the two are
+# the same directory, the path's own kind does: sources (.c .cc .h .def) are @SRC@,
+# everything else -- programs, libraries -- @BUILD@.
 normalize() {
-    sed -e "s|$top_builddir/|@BUILD@/|g" -e "s|$top_srcdir/|@SRC@/|g" "$1"
+    awk -v b="$top_builddir/" -v s="$top_srcdir/" '
+        function path_end(str,   n) {
+            n = match(str, /[^A-Za-z0-9_.\/-]/)
+            return n ? n - 1 : length(str)
+        }
+        {
+            out = ""
+            line = $0
+            for (;;) {
+                ib = index(line, b)
+                is = index(line, s)
+                if (!ib && !is)
+                    break
+                if (ib && (!is || ib < is || (ib == is && length(b) >= length(s)))) {
+                    at = ib; dir = b; tok = "@BUILD@/"
+                } else {
+                    at = is; dir = s; tok = "@SRC@/"
+                }
+                rest = substr(line, at + length(dir))
+                rel = substr(rest, 1, path_end(rest))
+                if (b == s)
+                    tok = rel ~ /\.(c|cc|h|def)$/ ? "@SRC@/" : "@BUILD@/"
+                out = out substr(line, 1, at - 1) tok rel
+                line = substr(rest, length(rel) + 1)
+            }
+            print out line
+        }' "$1"
 }
 
 # golden NAME FILE -- FILE (normalized) equals tests/cli/golden/NAME; with

@@ -55,14 +55,10 @@ at() { echo "scenarios.c:$(line_of "$1")"; }
 MAIN=$(grep -n '^int main(' "$SCEN_SRC" | cut -d: -f1)
 
 # ours FILE -- FILE without the frames of system libraries (their names depend on
-# which debug packages are installed), renumbered, main's lines relative, sources named
-# @SRC@ and binaries @BUILD@ (they differ in a VPATH build); for goldens.
+# which debug packages are installed), renumbered, main's lines relative; for goldens
+# (golden's normalize names the trees).
 ours() {
-    awk -v b="$top_builddir/" -v s="$top_srcdir/" -v m="$MAIN" '
-        function lit(str, from, to,   i) {
-            i = index(str, from)
-            return i ? substr(str, 1, i - 1) to substr(str, i + length(from)) : str
-        }
+    awk -v b="$top_builddir/" -v m="$MAIN" '
         function rel(str,   out, n) {
             while (match(str, /scenarios\.c:[0-9]+/)) {
                 n = substr(str, RSTART + 12, RLENGTH - 12) + 0
@@ -74,7 +70,7 @@ ours() {
         /^    #[0-9]+ / {
             if (!index($0, "(" b)) next
             sub(/#[0-9]+/, "#" n++)
-            print rel(lit(lit($0, "(" b, "(@BUILD@/"), " " s, " @SRC@/"))
+            print rel($0)
             next
         }
         { n = 0; print }' "$1" >"$1.ours"
@@ -82,16 +78,13 @@ ours() {
 
 # ours_json FILE -- the same for JSON.
 ours_json() {
-    python3 - "$1" "$top_builddir/" "$top_srcdir/" "$MAIN" >"$1.ours" <<'EOF'
+    python3 - "$1" "$top_builddir/" "$MAIN" >"$1.ours" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
-build, src, main = sys.argv[2], sys.argv[3], int(sys.argv[4])
+build, main = sys.argv[2], int(sys.argv[3])
 def keep(st):
     st[:] = [f for f in st if (f["module"] or "").startswith(build)]
     for f in st:
-        f["module"] = "@BUILD@/" + f["module"][len(build):]
-        if (f["file"] or "").startswith(src):
-            f["file"] = "@SRC@/" + f["file"][len(src):]
         if (f["file"] or "").endswith("/scenarios.c") and f["line"] > main:
             f["line"] = "main+%d" % (f["line"] - main)
 for f in d["findings"]:

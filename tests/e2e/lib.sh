@@ -4,6 +4,11 @@
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
+# Both trees by their canonical names: make passes $(abs_top_srcdir), which in a VPATH
+# build is "BUILD/../.." -- and the reports name sources with ".." resolved.
+top_srcdir=$(CDPATH= cd "$top_srcdir" && pwd) || exit 99
+top_builddir=$(CDPATH= cd "$top_builddir" && pwd) || exit 99
+export top_srcdir top_builddir
 SCEN="$top_builddir/tests/e2e/scenarios"
 SCEN_SRC="$top_srcdir/tests/e2e/scenarios.c"
 NVFLAT="$top_builddir/tests/helpers/nvflat"

@@ -31,10 +31,12 @@ have_libfuzzer() {
     ${FUZZ_CC:-clang} -fsanitize=fuzzer "$WORK/probe.c" -o "$WORK/probe" >/dev/null 2>&1
 }
 
-# ensure -- the fuzzers built (by make check's fuzz-build, else now); 0 when they are.
+# ensure -- the fuzzers built and up to date (make fuzz-build, which says what went
+# wrong in $WORK/build.log); 0 when they are.
 ensure() {
-    [ -x "$BIN/fuzz-api" ] && [ -x "$BIN/fuzz-report" ] && return 0
-    [ -f "$top_builddir/Makefile" ] && ${MAKE:-make} -s -C "$top_builddir" fuzz-build >/dev/null 2>&1
+    if [ -f "$top_builddir/Makefile" ]; then
+        ${MAKE:-make} -s -C "$top_builddir" fuzz-build >"$WORK/build.log" 2>&1 || return 1
+    fi
     [ -x "$BIN/fuzz-api" ] && [ -x "$BIN/fuzz-report" ]
 }
 
@@ -73,7 +75,7 @@ verdict() {
 if ! ensure; then
     if have_libfuzzer; then
         ok 1 "the fuzzers build"
-        diag "$(tail -30 "$BIN/build.log" 2>/dev/null)"
+        diag "$(tail -30 "$WORK/build.log" 2>/dev/null)"
     else
         echo "ok 1 # SKIP fuzz-api: clang/libFuzzer not installed"
         echo "ok 2 # SKIP fuzz-report: clang/libFuzzer not installed"
