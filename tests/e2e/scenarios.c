@@ -7,7 +7,6 @@
  */
 #include <nvmem.h>
 
-#include <alloca.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -924,7 +923,7 @@ __attribute__((noinline)) static void path_b(unsigned i)
 
 __attribute__((noinline)) static void path_c(unsigned i)
 {
-    volatile char *p = alloca(16 + 48 * (i % 7));
+    volatile char *p = __builtin_alloca(16 + 48 * (i % 7));
     p[0] = (char)i;
     path_write(28672 + 16 * (size_t)i); /* @nv:path-c */
     sink += p[0];
