@@ -325,10 +325,8 @@ NV_COLD void nvc_init(void)
     if (nvc.shadow)
         nve_shadow_set_cap(nvc.shadow, (size_t)nvc.opt.max_shadow_mb << 20);
     nvc.findings = nve_findings_new(nvc.opt.max_findings);
-    nvc.tok_created = reserve(NVM_MAX_TOKENS * sizeof(uint32_t));
-    nvc.tok_freed = reserve(NVM_MAX_TOKENS * sizeof(uint32_t));
     nvc.threads = reserve(MAX_THREAD_IDS * sizeof(struct nvc_thread_info));
-    int ok = nvc.shadow && nvc.findings && nvc.tok_created && nvc.tok_freed && nvc.threads &&
+    int ok = nvc.shadow && nvc.findings && nvc.threads &&
              pthread_key_create(&thread_key, thread_exit) == 0 &&
              pthread_atfork(before_fork, after_fork_parent, after_fork_child) == 0;
     if (ok && nvu_init(why, sizeof why) < 0)

@@ -899,6 +899,51 @@ static void s_stacks(void)
         stacks_rec(11, v);
 }
 
+/* ---- threads (threads.sh), continued ---- */
+
+/* token-reuse: a token freed by one thread is used by another, which then makes
+ * tokens until the freed one's slot has been reused, and uses it again. The handle
+ * and the news of its free pass through relaxed atomics only -- no happens-before --
+ * so under ThreadSanitizer (make check-tsan) any per-token data the checker wrote
+ * with plain stores after the table let go of the slot would show as a race. Two
+ * findings: the stale handle while its slot waits (invalid-token, token-freed-at the
+ * other thread's free), and once its slot has passed on (invalid-token, no stack:
+ * that token's record is gone). */
+static PVOID handed;
+static int reuse_stage;
+
+static void *free_and_wait(void *arg)
+{
+    (void)arg;
+    PVOID x;
+    OK(RtlGetNonVolatileToken(base + 4096, 4096, &x));
+    __atomic_store_n(&handed, x, __ATOMIC_RELAXED);
+    OK(RtlFreeNonVolatileToken(x)); /* @nv:reuse-free */
+    __atomic_store_n(&reuse_stage, 1, __ATOMIC_RELAXED);
+    while (__atomic_load_n(&reuse_stage, __ATOMIC_RELAXED) != 2)
+        sched_yield();
+    return NULL;
+}
+
+static void s_token_reuse(void)
+{
+    pthread_t th;
+    pthread_create(&th, NULL, free_and_wait, NULL);
+    while (__atomic_load_n(&reuse_stage, __ATOMIC_RELAXED) != 1)
+        sched_yield();
+    PVOID x = __atomic_load_n(&handed, __ATOMIC_RELAXED), t2;
+    BAD(RtlWriteNonVolatileMemory(x, base + 4096, src, 8, 0)); /* @nv:reuse-stale */
+    /* A freed slot is reused once more than 1024 others wait: 1100 tokens are plenty. */
+    for (int i = 0; i < 1100; i++) {
+        OK(RtlGetNonVolatileToken(base + 8192, 64, &t2));
+        OK(RtlFreeNonVolatileToken(t2));
+    }
+    BAD(RtlWriteNonVolatileMemory(x, base + 4096, src, 8, 0)); /* @nv:reuse-gone */
+    __atomic_store_n(&reuse_stage, 2, __ATOMIC_RELAXED);
+    pthread_join(th, NULL);
+    OK(RtlFreeNonVolatileToken(tok));
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -919,6 +964,7 @@ static const struct {
     {"clean", s_clean},
     {"threads-clean", s_threads_clean},
     {"other-thread-drain", s_other_thread_drain},
+    {"token-reuse", s_token_reuse},
     {"fork", s_fork},
     {"none", s_none},
     {"exec", s_exec},
