@@ -944,6 +944,38 @@ static void s_token_reuse(void)
     OK(RtlFreeNonVolatileToken(tok));
 }
 
+/* exit-drains: main leaves a flush undrained and calls exit() while four threads
+ * keep writing with FLUSH and draining (each call durable: no findings of theirs).
+ * Writing the undrained flush's message, the report reads every thread's drain and
+ * flush times -- while those threads may still be calling the API (then unchecked).
+ * Under ThreadSanitizer this is clean only if what a thread did inside the checker
+ * happens before the report (nvc_quiesce) and no thread comes in after it. */
+static int drains_done[4];
+
+static void *flush_drain_forever(void *arg)
+{
+    intptr_t i = (intptr_t)arg;
+    char *p = base + 32768 + 4096 * i;
+    for (unsigned k = 0;; k++) {
+        OK(RtlWriteNonVolatileMemory(tok, p + (k % 60) * 64, src, 64, WRITE_NV_MEMORY_FLAG_FLUSH));
+        OK(RtlDrainNonVolatileFlush(tok));
+        __atomic_store_n(&drains_done[i], k + 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+static void s_exit_drains(void)
+{
+    OK(RtlWriteNonVolatileMemory(tok, base + 256, src, 64, WRITE_NV_MEMORY_FLAG_FLUSH | WRITE_NV_MEMORY_FLAG_NO_DRAIN)); /* @nv:exit-undrained */
+    pthread_t th[4];
+    for (intptr_t i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, flush_drain_forever, (void *)i);
+    for (int i = 0; i < 4; i++)
+        while (__atomic_load_n(&drains_done[i], __ATOMIC_RELAXED) < 100)
+            sched_yield();
+    exit(0);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -976,6 +1008,7 @@ static const struct {
     {"query", s_query},
     {"handler-api", s_handler_api},
     {"exit-thread", s_exit_thread},
+    {"exit-drains", s_exit_drains},
     {"double-fault", s_double_fault},
     {"spawn", s_spawn},
     {"vfork", s_vfork},

@@ -180,6 +180,16 @@ expect_count 2
 WHAT="exit from a non-main thread"
 ended exit
 
+# exit() while four threads keep flushing and draining: the report, which reads their
+# drain times, is written once they are out of the checker (make check-tsan: no race).
+grun exit-drains
+ok $RC "exit while threads flush and drain: exit status 0 (got $RC)"
+expect undrained-flush +256 64 256 exit-undrained flushed-at=exit-undrained
+expect leaked-token +0 65536 0 get
+expect_count 2
+grep -q '"message":"64 bytes at 0x[0-9a-f]* were flushed but not drained by the flushing thread T1; T[2-5] drained later' $REPORTS
+ok $? "exit while threads flush and drain: the message names a thread that drained later"
+
 # Two threads fault at once: one report, the process dies of SIGSEGV.
 grun double-fault
 common "two threads fault at once" 139
