@@ -166,9 +166,15 @@ grun handler-api NVCHECK_OPTIONS=stack_depth=1
 [ "$RC" -eq 0 ]
 ok $? "handler-api: exit status 0"
 expect unflushed-write +16384 8 16384 handler-write
-awk '$1 == "unflushed-write" && $6 == 128 && $7 == 1024' "$FLAT" | grep -q .
-ok $? "handler-api: all 128 writes from the handler were checked (count 128, 1024 bytes)"
-[ $? -eq 0 ] || diag "$(cat "$FLAT")"
+if [ -n "$NV_TSAN_RUNTIME" ]; then
+    # TSan runs a handler at its next intercepted call, which may be inside the
+    # checker (a memcpy): the handler's call then runs unchecked, by design.
+    skip "handler-api: all 128 writes checked: under TSan a handler can run inside an API call"
+else
+    awk '$1 == "unflushed-write" && $6 == 128 && $7 == 1024' "$FLAT" | grep -q .
+    ok $? "handler-api: all 128 writes from the handler were checked (count 128, 1024 bytes)"
+    [ $? -eq 0 ] || diag "$(cat "$FLAT")"
+fi
 
 # exit() from a thread other than main while four others keep calling the API.
 grun exit-thread
