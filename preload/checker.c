@@ -43,9 +43,9 @@ static void engine_failed(int rc)
         nvc_fail("out of memory for shadow state");
 }
 
-/* fault -- record the finding for a call that failed its argument checks. */
+/* fault -- record the finding for a call with token that failed its argument checks. */
 NV_COLD static NTSTATUS fault(struct nvc_thread *t, const struct nvc_site *caller,
-                              enum nvc_routine r, const struct nvm_fault *f)
+                              enum nvc_routine r, const void *token, const struct nvm_fault *f)
 {
     int k;
     switch (f->err) {
@@ -71,16 +71,20 @@ NV_COLD static NTSTATUS fault(struct nvc_thread *t, const struct nvc_site *calle
     o.key.stack = nvc_capture(t, caller);
     o.key.detail = f->err;
     o.key.routine = r;
-    if (f->err == NVM_E_TOKEN_FREED && nvc.tok_freed[f->tok.slot]) {
+    /* The token's stacks, kept in its slot (unknown, 0, if it has been reused since). */
+    uint32_t created = 0, freed = 0;
+    if (f->err == NVM_E_TOKEN_FREED || f->err == NVM_E_OUT_OF_REGION)
+        nvm_token_notes(token, &created, &freed);
+    if (f->err == NVM_E_TOKEN_FREED && freed) {
         o.key.rel_role[0] = NVE_ROLE_TOKEN_FREED_AT;
-        o.key.rel_stack[0] = nvc.tok_freed[f->tok.slot];
+        o.key.rel_stack[0] = freed;
     }
     if (f->err == NVM_E_OUT_OF_REGION) {
         o.key.has_region = 1;
         o.key.region_base = f->tok.base;
         o.region_size = f->tok.size;
         o.key.rel_role[0] = NVE_ROLE_TOKEN_CREATED_AT;
-        o.key.rel_stack[0] = nvc.tok_created[f->tok.slot];
+        o.key.rel_stack[0] = created;
     }
     o.addr = f->addr;
     o.size = f->size;
@@ -137,21 +141,26 @@ NTSTATUS nvc_get_token(struct nvc_thread *t, const struct nvc_site *caller, PVOI
     struct nvm_fault f;
     struct nvm_tok tok;
     if (nvm_check_get(buf, size, token, &f) != NVM_OK)
-        return fault(t, caller, NVC_GET_TOKEN, &f);
-    if (nvm_token_new((uintptr_t)buf, size, token, &tok) < 0)
+        return fault(t, caller, NVC_GET_TOKEN, NULL, &f);
+    /* Its stack goes into the token's slot as the slot is issued (under the table's
+     * lock): stored afterwards, it could race with the next owner of a reused slot. */
+    if (nvm_token_new((uintptr_t)buf, size, nvc_capture(t, caller), token, &tok) < 0)
         return STATUS_INSUFFICIENT_RESOURCES;
-    nvc.tok_created[tok.slot] = nvc_capture(t, caller);
-    nvc.tok_freed[tok.slot] = 0;
     return STATUS_SUCCESS;
 }
 
 NTSTATUS nvc_free_token(struct nvc_thread *t, const struct nvc_site *caller, PVOID token)
 {
     struct nvm_fault f;
-    if (nvm_check_free(token, &f) != NVM_OK)
-        return fault(t, caller, NVC_FREE_TOKEN, &f);
-    uint32_t at = nvc_capture(t, caller);
-    nvc.tok_freed[f.tok.slot] = at;
+    struct nvm_tok live;
+    /* Its stack is noted in the slot as it is freed (under the table's lock, see
+     * nvc_get_token), so it is taken first -- unless the free will fail without a
+     * finding (invalid-token off): as before, no stack for that. */
+    uint32_t at = nvc_kind_on(NV_K_INVALID_TOKEN) || nvm_token_lookup(token, &live) == NVM_TOK_LIVE
+                      ? nvc_capture(t, caller)
+                      : 0;
+    if (nvm_check_free(token, at, &f) != NVM_OK)
+        return fault(t, caller, NVC_FREE_TOKEN, token, &f);
     nvc_sweep_region(&f.tok, at);
     return STATUS_SUCCESS;
 }
@@ -212,7 +221,7 @@ NV_HOT NTSTATUS nvc_write(struct nvc_thread *t, const struct nvc_site *caller, P
     if (keeps)
         nve_prefetch(nvc.shadow, (uintptr_t)dst, 0);
     if (nvm_check_write(token, dst, src, n, flags, &f) != NVM_OK)
-        return fault(t, caller, NVC_WRITE, &f);
+        return fault(t, caller, NVC_WRITE, token, &f);
     nvm_do_write(dst, src, n, flags);
     if (n)
         stored(t, caller, NVC_WRITE, (uintptr_t)dst, n, flags);
@@ -226,7 +235,7 @@ NV_HOT NTSTATUS nvc_fill(struct nvc_thread *t, const struct nvc_site *caller, PV
 {
     struct nvm_fault f;
     if (nvm_check_fill(token, dst, n, flags, &f) != NVM_OK)
-        return fault(t, caller, NVC_FILL, &f);
+        return fault(t, caller, NVC_FILL, token, &f);
     nvm_do_fill(dst, value, n, flags);
     if (n)
         stored(t, caller, NVC_FILL, (uintptr_t)dst, n, flags);
@@ -253,7 +262,7 @@ NV_HOT NTSTATUS nvc_flush(struct nvc_thread *t, const struct nvc_site *caller, P
 {
     struct nvm_fault f;
     if (nvm_check_flush(token, buf, n, flags, &f) != NVM_OK)
-        return fault(t, caller, NVC_FLUSH, &f);
+        return fault(t, caller, NVC_FLUSH, token, &f);
     nvm_do_flush(buf, n, flags);
     int drain = !(flags & FLUSH_NV_MEMORY_IN_FLAG_NO_DRAIN);
     if (n)
@@ -270,7 +279,7 @@ NV_HOT NTSTATUS nvc_flush_ranges(struct nvc_thread *t, const struct nvc_site *ca
 {
     struct nvm_fault f;
     if (nvm_check_ranges(token, ranges, nr, flags, &f) != NVM_OK)
-        return fault(t, caller, NVC_FLUSH_RANGES, &f);
+        return fault(t, caller, NVC_FLUSH_RANGES, token, &f);
     nvm_do_ranges(ranges, nr, flags);
     int drain = !(flags & FLUSH_NV_MEMORY_IN_FLAG_NO_DRAIN);
     uint32_t fs = (!drain && nr) ? nvc_capture(t, caller) : 0;
@@ -290,7 +299,7 @@ NV_HOT NTSTATUS nvc_drain(struct nvc_thread *t, const struct nvc_site *caller, P
 {
     struct nvm_fault f;
     if (nvm_check_drain(token, &f) != NVM_OK)
-        return fault(t, caller, NVC_DRAIN, &f);
+        return fault(t, caller, NVC_DRAIN, token, &f);
     nvm_drain();
     engine_failed(nve_drain(nvc.shadow, &t->e));
     drained(t);

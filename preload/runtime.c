@@ -191,20 +191,31 @@ NV_COLD static struct nvc_thread *thread_new(void)
 
 /* ---- the guard ---- */
 
+/* enter_slow -- the checker was not READY as this thread came in: start it (or wait
+ * for it to start), then come in again; NULL once it is off or has ended. */
+NV_COLD static struct nvc_thread *enter_slow(void)
+{
+    nvc_leave(NULL);
+    int st = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE);
+    if (st == NVC_OFF)
+        nvc_init();
+    while ((st = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE)) == NVC_STARTING)
+        sched_yield();
+    return st == NVC_READY ? nvc_enter() : NULL;
+}
+
+/* Busy first, then the state: the end (ends.c) sets the state, then waits for busy
+ * threads (nvc_quiesce). Read the other way round, a thread that read READY and was
+ * preempted before it set busy came in unseen after the wait and wrote what the
+ * report was reading. (What remains is the instant a store spends in the store
+ * buffer, which only a full fence per call would close.) */
 struct nvc_thread *nvc_enter(void)
 {
     if (tls.busy)
         return NULL;
-    int st = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE);
-    if (st != NVC_READY) {
-        if (st == NVC_OFF)
-            nvc_init();
-        while ((st = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE)) == NVC_STARTING)
-            sched_yield();
-        if (st != NVC_READY)
-            return NULL;
-    }
     __atomic_store_n(&tls.busy, 1, __ATOMIC_RELAXED);
+    if (__builtin_expect(__atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) != NVC_READY, 0))
+        return enter_slow();
     if (!tls.thr && !(tls.thr = thread_new())) {
         nvc_leave(NULL);
         return NULL;
@@ -223,11 +234,13 @@ NV_COLD static void release_deferred(void)
 
 /* nvc_leave -- not busy any more; then deliver the signals that arrived meanwhile (the
  * one load this adds to a call). A signal landing between the two sees busy clear and
- * is handled at once. */
+ * is handled at once. The store releases what the call wrote (per-thread drain and
+ * flush times among them) to nvc_quiesce, which then writes the report: on x86 it is
+ * the same plain store. */
 void nvc_leave(struct nvc_thread *t)
 {
     (void)t;
-    __atomic_store_n(&tls.busy, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&tls.busy, 0, __ATOMIC_RELEASE);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     if (__builtin_expect(tls.deferred != 0, 0))
         release_deferred();
@@ -252,7 +265,7 @@ static void before_fork(void)
     forking = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) == NVC_READY && !tls.busy;
     if (!forking)
         return;
-    tls.busy = 1;
+    __atomic_store_n(&tls.busy, 1, __ATOMIC_RELAXED); /* nvc_quiesce may read it */
     nv_lock_take(&threads_lock);
     nve_stack_lock_all();
     nve_findings_lock(nvc.findings);
@@ -267,7 +280,7 @@ static void after_fork_parent(void)
     nve_findings_unlock(nvc.findings);
     nve_stack_unlock_all();
     nv_lock_give(&threads_lock);
-    tls.busy = 0;
+    __atomic_store_n(&tls.busy, 0, __ATOMIC_RELEASE);
 }
 
 static void after_fork_child(void)
@@ -325,10 +338,8 @@ NV_COLD void nvc_init(void)
     if (nvc.shadow)
         nve_shadow_set_cap(nvc.shadow, (size_t)nvc.opt.max_shadow_mb << 20);
     nvc.findings = nve_findings_new(nvc.opt.max_findings);
-    nvc.tok_created = reserve(NVM_MAX_TOKENS * sizeof(uint32_t));
-    nvc.tok_freed = reserve(NVM_MAX_TOKENS * sizeof(uint32_t));
     nvc.threads = reserve(MAX_THREAD_IDS * sizeof(struct nvc_thread_info));
-    int ok = nvc.shadow && nvc.findings && nvc.tok_created && nvc.tok_freed && nvc.threads &&
+    int ok = nvc.shadow && nvc.findings && nvc.threads &&
              pthread_key_create(&thread_key, thread_exit) == 0 &&
              pthread_atfork(before_fork, after_fork_parent, after_fork_child) == 0;
     if (ok && nvu_init(why, sizeof why) < 0)
@@ -343,7 +354,7 @@ NV_COLD void nvc_init(void)
 
 void nvc_set_busy(int busy)
 {
-    __atomic_store_n(&tls.busy, busy, __ATOMIC_RELAXED);
+    __atomic_store_n(&tls.busy, busy, __ATOMIC_RELEASE); /* as in nvc_leave */
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     if (!busy && tls.deferred)
         release_deferred();
@@ -375,7 +386,8 @@ void nvc_quiesce(void)
         const int *b = __atomic_load_n(&nvc.threads[id].busy, __ATOMIC_RELAXED);
         if (!b || b == &tls.busy)
             continue;
-        while (__atomic_load_n(b, __ATOMIC_RELAXED) && ms_now() - t0 < 1000)
+        /* Acquire: what it did inside happens before the report reads it. */
+        while (__atomic_load_n(b, __ATOMIC_ACQUIRE) && ms_now() - t0 < 1000)
             sched_yield();
     }
     nv_lock_give(&threads_lock);

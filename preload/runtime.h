@@ -41,8 +41,6 @@ struct nvc_runtime {
     struct nvc_options opt;
     struct nve_shadow *shadow;
     struct nve_findings *findings;
-    uint32_t *tok_created; /* per token slot: stack ids (NORESERVE arrays) */
-    uint32_t *tok_freed;
     struct nvc_thread_info *threads; /* by thread id */
     uint32_t nthreads;               /* ids handed out, atomic */
     int used;                        /* the API was called (atomic; no RMW on the hot path) */

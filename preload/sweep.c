@@ -54,14 +54,14 @@ void nvc_sweep_region(const struct nvm_tok *tok, uint32_t freed_at)
         nvc_fail("out of memory while collecting findings");
 }
 
-static void on_live_token(const struct nvm_tok *tok, void *arg)
+static void on_live_token(const struct nvm_tok *tok, uint32_t created, void *arg)
 {
     const int *leaks = arg;
     if (*leaks && nvc_kind_on(NV_K_LEAKED_TOKEN)) {
         struct nve_occurrence o;
         memset(&o, 0, sizeof o);
         o.key.kind = NV_K_LEAKED_TOKEN;
-        o.key.stack = nvc.tok_created[tok->slot];
+        o.key.stack = created;
         /* No region in the key: the leaks of one call site are one finding however
          * many tokens it created (the report names the first token's region). */
         o.addr = tok->base;

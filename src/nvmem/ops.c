@@ -131,12 +131,12 @@ enum nvm_err nvm_check_get(const void *buf, size_t size, void *const *out, struc
     return span(buf, size, "NvBuffer", f);
 }
 
-enum nvm_err nvm_check_free(const void *tok, struct nvm_fault *f)
+enum nvm_err nvm_check_free(const void *tok, uint32_t note, struct nvm_fault *f)
 {
     clear(f);
     if (nvm_is_default_token(tok))
         return fail(f, NVM_E_TOKEN_DEFAULT, "NvToken", 0, 0);
-    switch (nvm_token_free(tok, &f->tok)) {
+    switch (nvm_token_free(tok, note, &f->tok)) {
     case NVM_TOK_LIVE:
         f->has_tok = 1;
         return NVM_OK;
@@ -271,7 +271,7 @@ NTSTATUS nvm_api_get(PVOID buf, SIZE_T size, PVOID *token)
     struct nvm_fault f;
     struct nvm_tok t;
     enum nvm_err e = nvm_check_get(buf, size, token, &f);
-    if (e == NVM_OK && nvm_token_new((uintptr_t)buf, size, token, &t) < 0)
+    if (e == NVM_OK && nvm_token_new((uintptr_t)buf, size, 0, token, &t) < 0)
         e = NVM_E_FULL;
     return nvm_status(e);
 }
@@ -279,7 +279,7 @@ NTSTATUS nvm_api_get(PVOID buf, SIZE_T size, PVOID *token)
 NTSTATUS nvm_api_free(PVOID token)
 {
     struct nvm_fault f;
-    return nvm_status(nvm_check_free(token, &f));
+    return nvm_status(nvm_check_free(token, 0, &f));
 }
 
 NTSTATUS nvm_api_write(PVOID token, void *dst, const void *src, SIZE_T n, ULONG flags)

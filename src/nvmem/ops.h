@@ -42,7 +42,8 @@ struct nvm_fault {
 int nvm_is_default_token(const void *token);
 
 enum nvm_err nvm_check_get(const void *buf, size_t size, void *const *out, struct nvm_fault *f);
-enum nvm_err nvm_check_free(const void *token, struct nvm_fault *f); /* frees on success */
+/* nvm_check_free -- frees on success, leaving note as the token's freed note. */
+enum nvm_err nvm_check_free(const void *token, uint32_t note, struct nvm_fault *f);
 enum nvm_err nvm_check_write(const void *token, const void *dst, const void *src, size_t n,
                              ULONG flags, struct nvm_fault *f);
 enum nvm_err nvm_check_fill(const void *token, const void *dst, size_t n, ULONG flags,

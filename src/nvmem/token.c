@@ -10,6 +10,12 @@
  * stale handle is recognised as "freed" (not "never issued") for a good while.
  *
  * The slot array is one MAP_NORESERVE reservation: untouched slots cost nothing.
+ *
+ * Notes. A caller may leave a 32-bit note with a token when it issues it and when it
+ * frees it (the checker: the stacks of those calls). They live in the slot and are
+ * written under the lock, before the state that publishes them, so a note cannot land
+ * on the slot's next token however long its caller is delayed, and nvm_token_notes
+ * (under the lock too) answers only for the handle's own generation.
  */
 #include "token.h"
 
@@ -27,6 +33,7 @@ struct slot {
     uint32_t next;  /* free-queue link, under the lock */
     uintptr_t base; /* atomic (relaxed): rewritten on reuse, re-checked via state */
     size_t size;
+    uint32_t created, freed; /* the callers' notes; written under the lock (atomic) */
 };
 
 static struct slot *slots;
@@ -80,7 +87,7 @@ static uint32_t take_slot(void)
     return used; /* published by the caller's release store of `used` */
 }
 
-int nvm_token_new(uintptr_t base, size_t size, void **handle, struct nvm_tok *out)
+int nvm_token_new(uintptr_t base, size_t size, uint32_t note, void **handle, struct nvm_tok *out)
 {
     pthread_mutex_lock(&lock);
     uint32_t i = reserve() == 0 ? take_slot() : NONE;
@@ -94,6 +101,8 @@ int nvm_token_new(uintptr_t base, size_t size, void **handle, struct nvm_tok *ou
         gen = 1;
     __atomic_store_n(&s->base, base, __ATOMIC_RELAXED);
     __atomic_store_n(&s->size, size, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->created, note, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->freed, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&s->state, gen << 1 | 1, __ATOMIC_RELEASE);
     if (i == used)
         __atomic_store_n(&used, used + 1, __ATOMIC_RELEASE);
@@ -123,7 +132,7 @@ enum nvm_tok_status nvm_token_lookup(const void *handle, struct nvm_tok *out)
     return NVM_TOK_LIVE;
 }
 
-enum nvm_tok_status nvm_token_free(const void *handle, struct nvm_tok *out)
+enum nvm_tok_status nvm_token_free(const void *handle, uint32_t note, struct nvm_tok *out)
 {
     uint32_t idx, gen;
     if (decode(handle, &idx, &gen) < 0)
@@ -138,6 +147,7 @@ enum nvm_tok_status nvm_token_free(const void *handle, struct nvm_tok *out)
     }
     out->base = s->base;
     out->size = s->size;
+    __atomic_store_n(&s->freed, note, __ATOMIC_RELAXED);
     __atomic_store_n(&s->state, gen << 1, __ATOMIC_RELEASE);
     s->next = NONE;
     if (free_tail == NONE)
@@ -150,7 +160,23 @@ enum nvm_tok_status nvm_token_free(const void *handle, struct nvm_tok *out)
     return NVM_TOK_LIVE;
 }
 
-void nvm_token_each_live(void (*fn)(const struct nvm_tok *, void *), void *arg)
+int nvm_token_notes(const void *handle, uint32_t *created, uint32_t *freed)
+{
+    uint32_t idx, gen;
+    if (decode(handle, &idx, &gen) < 0)
+        return -1;
+    pthread_mutex_lock(&lock);
+    const struct slot *s = &slots[idx];
+    int ours = (s->state >> 1) == gen;
+    if (ours) {
+        *created = s->created;
+        *freed = s->freed;
+    }
+    pthread_mutex_unlock(&lock);
+    return ours ? 0 : -1;
+}
+
+void nvm_token_each_live(void (*fn)(const struct nvm_tok *, uint32_t, void *), void *arg)
 {
     uint32_t n = __atomic_load_n(&used, __ATOMIC_ACQUIRE);
     for (uint32_t i = 0; i < n; i++) {
@@ -159,7 +185,7 @@ void nvm_token_each_live(void (*fn)(const struct nvm_tok *, void *), void *arg)
             continue;
         struct nvm_tok t = {__atomic_load_n(&s->base, __ATOMIC_RELAXED),
                             __atomic_load_n(&s->size, __ATOMIC_RELAXED), i};
-        fn(&t, arg);
+        fn(&t, __atomic_load_n(&s->created, __ATOMIC_RELAXED), arg);
     }
 }
 

@@ -17,16 +17,21 @@ struct nvm_tok {
 
 enum nvm_tok_status { NVM_TOK_LIVE, NVM_TOK_FREED, NVM_TOK_UNKNOWN };
 
-/* nvm_token_new -- issue a handle for [base, base+size); -1 when the table is full. */
-int nvm_token_new(uintptr_t base, size_t size, void **handle, struct nvm_tok *out);
+/* nvm_token_new -- issue a handle for [base, base+size), noting `note` as its created
+ * note (its freed note is 0 until it is freed); -1 when the table is full. */
+int nvm_token_new(uintptr_t base, size_t size, uint32_t note, void **handle, struct nvm_tok *out);
 /* nvm_token_lookup -- LIVE and *out filled, or why not (FREED: issued and since freed;
  * then out->slot names the slot so the checker can say where it was freed). */
 enum nvm_tok_status nvm_token_lookup(const void *handle, struct nvm_tok *out);
-/* nvm_token_free -- LIVE (and now freed, *out describing it) or why not. */
-enum nvm_tok_status nvm_token_free(const void *handle, struct nvm_tok *out);
-/* nvm_token_each_live -- call fn for every live token (at exit; not concurrent-safe
- * against new/free, callers stop the world first). */
-void nvm_token_each_live(void (*fn)(const struct nvm_tok *, void *), void *arg);
+/* nvm_token_free -- LIVE (and now freed, *out describing it, `note` its freed note) or
+ * why not (then nothing is noted). */
+enum nvm_tok_status nvm_token_free(const void *handle, uint32_t note, struct nvm_tok *out);
+/* nvm_token_notes -- the notes of handle's token, live or freed (0: none given); -1
+ * when the handle was never issued or its slot has passed to another token. */
+int nvm_token_notes(const void *handle, uint32_t *created, uint32_t *freed);
+/* nvm_token_each_live -- call fn for every live token, with its created note (at exit;
+ * not concurrent-safe against new/free, callers stop the world first). */
+void nvm_token_each_live(void (*fn)(const struct nvm_tok *, uint32_t, void *), void *arg);
 
 /* Fork: hold the table lock across fork so the child never inherits it held. */
 void nvm_token_lock(void);

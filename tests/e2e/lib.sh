@@ -31,6 +31,7 @@ ok() { # ok COND-STATUS NAME
 }
 diag() { printf '# %s\n' "$@"; }
 done_testing() { echo "1..$T"; [ "$FAILED" -eq 0 ]; }
+skip() { T=$((T + 1)); echo "ok $T # SKIP $1"; } # skip REASON
 
 # run NAME [VAR=VALUE...] -- run scenario NAME under the interposer in a fresh
 # directory; sets OUT (the directory), RC, BASE, REPORTS (the report files), FLAT

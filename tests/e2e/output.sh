@@ -48,6 +48,14 @@ ok $? "/dev/full: still the device, nothing created beside it"
 # RLIMIT_FSIZE: the report's write fails (SIGXFSZ is swallowed). The program's
 # output, and our line, go to a pipe, which has no size limit.
 for lim in 0 4; do
+    if [ "$lim" -eq 0 ] && [ -n "$NV_TSAN_RUNTIME" ]; then
+        # TSan writes 512 KiB to a temporary file as it starts: with no file size
+        # allowed, SIGXFSZ kills the program before main (and before nvcheck starts).
+        for what in "ran on to its exit status 0" "one line on stderr" "no report left"; do
+            skip "ulimit -f 0: $what: TSan cannot start under ulimit -f 0"
+        done
+        continue
+    fi
     OUT="$WORK/fsize.$lim"
     mkdir -p "$OUT"
     (ulimit -f $lim && env NVCHECK_OUTPUT="$OUT/r.json" LD_PRELOAD="$PRELOAD" "$SCEN" many 2>&1

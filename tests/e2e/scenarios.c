@@ -938,6 +938,83 @@ static void s_paths(void)
     }
 }
 
+/* ---- threads (threads.sh), continued ---- */
+
+/* token-reuse: a token freed by one thread is used by another, which then makes
+ * tokens until the freed one's slot has been reused, and uses it again. The handle
+ * and the news of its free pass through relaxed atomics only -- no happens-before --
+ * so under ThreadSanitizer (make check-tsan) any per-token data the checker wrote
+ * with plain stores after the table let go of the slot would show as a race. Two
+ * findings: the stale handle while its slot waits (invalid-token, token-freed-at the
+ * other thread's free), and once its slot has passed on (invalid-token, no stack:
+ * that token's record is gone). */
+static PVOID handed;
+static int reuse_stage;
+
+static void *free_and_wait(void *arg)
+{
+    (void)arg;
+    PVOID x;
+    OK(RtlGetNonVolatileToken(base + 4096, 4096, &x));
+    __atomic_store_n(&handed, x, __ATOMIC_RELAXED);
+    OK(RtlFreeNonVolatileToken(x)); /* @nv:reuse-free */
+    __atomic_store_n(&reuse_stage, 1, __ATOMIC_RELAXED);
+    while (__atomic_load_n(&reuse_stage, __ATOMIC_RELAXED) != 2)
+        sched_yield();
+    return NULL;
+}
+
+static void s_token_reuse(void)
+{
+    pthread_t th;
+    pthread_create(&th, NULL, free_and_wait, NULL);
+    while (__atomic_load_n(&reuse_stage, __ATOMIC_RELAXED) != 1)
+        sched_yield();
+    PVOID x = __atomic_load_n(&handed, __ATOMIC_RELAXED), t2;
+    BAD(RtlWriteNonVolatileMemory(x, base + 4096, src, 8, 0)); /* @nv:reuse-stale */
+    /* A freed slot is reused once more than 1024 others wait: 1100 tokens are plenty. */
+    for (int i = 0; i < 1100; i++) {
+        OK(RtlGetNonVolatileToken(base + 8192, 64, &t2));
+        OK(RtlFreeNonVolatileToken(t2));
+    }
+    BAD(RtlWriteNonVolatileMemory(x, base + 4096, src, 8, 0)); /* @nv:reuse-gone */
+    __atomic_store_n(&reuse_stage, 2, __ATOMIC_RELAXED);
+    pthread_join(th, NULL);
+    OK(RtlFreeNonVolatileToken(tok));
+}
+
+/* exit-drains: main leaves a flush undrained and calls exit() while four threads
+ * keep writing with FLUSH and draining (each call durable: no findings of theirs).
+ * Writing the undrained flush's message, the report reads every thread's drain and
+ * flush times -- while those threads may still be calling the API (then unchecked).
+ * Under ThreadSanitizer this is clean only if what a thread did inside the checker
+ * happens before the report (nvc_quiesce) and no thread comes in after it. */
+static int drains_done[4];
+
+static void *flush_drain_forever(void *arg)
+{
+    intptr_t i = (intptr_t)arg;
+    char *p = base + 32768 + 4096 * i;
+    for (unsigned k = 0;; k++) {
+        OK(RtlWriteNonVolatileMemory(tok, p + (k % 60) * 64, src, 64, WRITE_NV_MEMORY_FLAG_FLUSH));
+        OK(RtlDrainNonVolatileFlush(tok));
+        __atomic_store_n(&drains_done[i], k + 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+static void s_exit_drains(void)
+{
+    OK(RtlWriteNonVolatileMemory(tok, base + 256, src, 64, WRITE_NV_MEMORY_FLAG_FLUSH | WRITE_NV_MEMORY_FLAG_NO_DRAIN)); /* @nv:exit-undrained */
+    pthread_t th[4];
+    for (intptr_t i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, flush_drain_forever, (void *)i);
+    for (int i = 0; i < 4; i++)
+        while (__atomic_load_n(&drains_done[i], __ATOMIC_RELAXED) < 100)
+            sched_yield();
+    exit(0);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -958,6 +1035,7 @@ static const struct {
     {"clean", s_clean},
     {"threads-clean", s_threads_clean},
     {"other-thread-drain", s_other_thread_drain},
+    {"token-reuse", s_token_reuse},
     {"fork", s_fork},
     {"none", s_none},
     {"exec", s_exec},
@@ -969,6 +1047,7 @@ static const struct {
     {"query", s_query},
     {"handler-api", s_handler_api},
     {"exit-thread", s_exit_thread},
+    {"exit-drains", s_exit_drains},
     {"double-fault", s_double_fault},
     {"spawn", s_spawn},
     {"vfork", s_vfork},

@@ -43,9 +43,17 @@ expect_count 2
 run vfork SCENARIO_END=fail
 grep -qx "child status 127" "$OUT/stdout"
 ok $? "vfork, failed exec: the child's _exit(127) went through"
-nreports 1 "vfork, failed exec"
-expect unflushed-write +64 16 64 end-write token-freed-at=vfork-free
-expect_count 1
+if [ -n "$NV_TSAN_RUNTIME" ]; then
+    # TSan makes vfork() a fork(): the child has memory of its own, and reports the
+    # unflushed bytes it inherited like any fork child.
+    skip "vfork, failed exec: 1 report: under TSan vfork is fork"
+    expect unflushed-write +64 16 64 end-write token-freed-at=vfork-free
+    skip "vfork, failed exec: exactly 1 finding: under TSan vfork is fork"
+else
+    nreports 1 "vfork, failed exec"
+    expect unflushed-write +64 16 64 end-write token-freed-at=vfork-free
+    expect_count 1
+fi
 
 # fork: the child exits without calling the API; the unflushed bytes it inherited are
 # in its report, attributed to the parent's write; the parent's report has them too.

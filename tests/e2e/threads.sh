@@ -13,4 +13,15 @@ ok $? "the finding names the flushing thread"
 run other-thread-drain NVCHECK_OPTIONS=drain=global
 expect_count 0
 
+# A token freed in one thread, used in another before and after its slot is reused
+# (under make check-tsan: without a race in the checker's per-token records).
+run token-reuse
+ok $RC "token-reuse: exit status 0"
+expect invalid-token - - - reuse-stale token-freed-at=reuse-free
+expect invalid-token - - - reuse-gone
+n=$(awk '$1 == "invalid-token" && NF == 8' "$FLAT" | wc -l)
+[ "$n" -eq 1 ]
+ok $? "token-reuse: the use after the slot's reuse names no stack of the token"
+expect_count 2
+
 done_testing

@@ -66,7 +66,7 @@ static size_t err_disagree, err_calls;
 static struct nvm_fault F;
 #define POISON() (memset(&F, 0xA5, sizeof F), F.what = "(stale)")
 #define CGET(b, n, o) (POISON(), nvm_check_get((b), (n), (o), &F))
-#define CFREE(t) (POISON(), nvm_check_free((t), &F))
+#define CFREE(t) (POISON(), nvm_check_free((t), 0, &F))
 #define CW(t, d, s, n, fl) (POISON(), nvm_check_write((t), (d), (s), (n), (fl), &F))
 #define CF(t, d, n, fl) (POISON(), nvm_check_fill((t), (d), (n), (fl), &F))
 #define CFL(t, b, n, fl) (POISON(), nvm_check_flush((t), (b), (n), (fl), &F))

@@ -39,14 +39,19 @@ static void **last_handle;    /* per slot: the newest handle issued for it */
 static int model_on = 1;
 static size_t policy_bad, policy_checked;
 static size_t live_now;       /* tokens this program holds */
+static uint32_t note_seq;     /* the notes issue() and release() leave: 1, 2, 3... */
+static uint32_t *created_note; /* per slot: the created note its newest token got */
 
 static int issue(uintptr_t base, size_t size, void **h, struct nvm_tok *t)
 {
     memset(t, 0xA5, sizeof *t);
-    int r = nvm_token_new(base, size, h, t);
+    uint32_t note = ++note_seq;
+    int r = nvm_token_new(base, size, note, h, t);
     if (r != 0)
         return r;
     live_now++;
+    if (t->slot < NVM_MAX_TOKENS)
+        created_note[t->slot] = note;
     if (!model_on)
         return r;
     size_t nfree = fifo_tail - fifo_head;
@@ -69,7 +74,7 @@ static int issue(uintptr_t base, size_t size, void **h, struct nvm_tok *t)
 static enum nvm_tok_status release(void *h, struct nvm_tok *t)
 {
     memset(t, 0xA5, sizeof *t);
-    enum nvm_tok_status s = nvm_token_free(h, t);
+    enum nvm_tok_status s = nvm_token_free(h, ++note_seq, t);
     if (s == NVM_TOK_LIVE) {
         live_now--;
         if (model_on)
@@ -99,7 +104,7 @@ struct visit {
     unsigned char *seen;
 };
 
-static void visit_fn(const struct nvm_tok *t, void *arg)
+static void visit_fn(const struct nvm_tok *t, uint32_t created, void *arg)
 {
     struct visit *v = arg;
     v->count++;
@@ -107,7 +112,7 @@ static void visit_fn(const struct nvm_tok *t, void *arg)
         return;
     size_t i = (t->base - v->base0) / v->step;
     if (t->base < v->base0 || (t->base - v->base0) % v->step || i >= v->n || v->seen[i] ||
-        t->size != i + 1 || t->slot != v->slots[i]) {
+        t->size != i + 1 || t->slot != v->slots[i] || created != created_note[t->slot]) {
         v->bad++;
         return;
     }
@@ -148,6 +153,9 @@ static void test_roundtrip(void)
     is_u(o.size, 100, "lookup: second size");
     is_u(o.slot, 1, "lookup: second slot");
     is_u(count_live(), 2, "each_live: two");
+    uint32_t cn = 0xdead, fn = 0xdead;
+    ok(nvm_token_notes(h, &cn, &fn) == 0 && cn == created_note[t.slot] && fn == 0,
+       "notes: a live token has its created note, freed 0 (%u, %u)", cn, fn);
 
     /* the table stores what it is given; validating is ops.c's job */
     void *h3;
@@ -158,6 +166,9 @@ static void test_roundtrip(void)
     is_u(o.size, SIZE_MAX, "lookup: SIZE_MAX kept");
 
     is_st(release(h, &o), NVM_TOK_LIVE, "free: live");
+    uint32_t freed_note = note_seq;
+    ok(nvm_token_notes(h, &cn, &fn) == 0 && cn == created_note[t.slot] && fn == freed_note,
+       "notes: a freed token has both notes (%u, %u)", cn, fn);
     is_u(o.base, 0x10000, "free: out.base");
     is_u(o.size, 4096, "free: out.size");
     is_u(o.slot, t.slot, "free: out.slot");
@@ -168,6 +179,8 @@ static void test_roundtrip(void)
     is_st(release(h, &o), NVM_TOK_FREED, "double free: FREED");
     is_u(o.slot, t.slot, "double free: names the slot");
     is_st(release(h, &o), NVM_TOK_FREED, "triple free: still FREED");
+    ok(nvm_token_notes(h, &cn, &fn) == 0 && fn == freed_note,
+       "notes: a failed free leaves the freed note alone (%u)", fn);
     is_st(nvm_token_lookup(h2, &o), NVM_TOK_LIVE, "the other token is still live");
     is_u(o.base, 0x20000, "the other token keeps its base");
     is_u(count_live(), 2, "each_live: two after one free");
@@ -224,6 +237,9 @@ static void test_forged(void)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         is_st(nvm_token_lookup(cases[i].h, &o), NVM_TOK_UNKNOWN, "lookup forged: %s", cases[i].name);
         is_st(release(cases[i].h, &o), NVM_TOK_UNKNOWN, "free forged: %s", cases[i].name);
+        uint32_t cn, fn;
+        is_u(nvm_token_notes(cases[i].h, &cn, &fn), (uint64_t)-1, "notes forged: %s",
+             cases[i].name);
     }
     free(malloced);
 
@@ -312,6 +328,11 @@ static void test_reuse(void)
     is_u(o.size, (size_t)n + 1, "reuse: the new token's size");
     is_u(o.slot, xt.slot, "reuse: the new token's slot");
     is_st(nvm_token_lookup(x, &o), NVM_TOK_UNKNOWN, "reuse: stale x is UNKNOWN once its slot is reused");
+    uint32_t cn = 0xdead, fn = 0xdead;
+    is_u(nvm_token_notes(x, &cn, &fn), (uint64_t)-1,
+         "reuse: stale x has no notes once its slot is reused");
+    ok(nvm_token_notes(y, &cn, &fn) == 0 && cn == created_note[yt.slot] && fn == 0,
+       "reuse: the new token has its own created note and no freed note (%u, %u)", cn, fn);
     is_st(release(x, &o), NVM_TOK_UNKNOWN, "reuse: freeing stale x is UNKNOWN");
     is_st(nvm_token_lookup(y, &o), NVM_TOK_LIVE, "reuse: freeing stale x left the new token live");
     size_t wrong = 0;
@@ -472,7 +493,7 @@ static void *worker(void *arg)
     for (size_t i = 0; i < PER_THREAD; i++) {
         uintptr_t base = ((uintptr_t)(w->id + 1) << 40) + i * 64;
         void *h;
-        if (nvm_token_new(base, size_of(base), &h, &t) != 0 || t.base != base) {
+        if (nvm_token_new(base, size_of(base), 0, &h, &t) != 0 || t.base != base) {
             w->bad_new++;
             continue;
         }
@@ -486,13 +507,14 @@ static void *worker(void *arg)
             uintptr_t b = wbase[k];
             if (nvm_token_lookup(win[k], &o) != NVM_TOK_LIVE || o.base != b)
                 w->bad_lookup++;
-            if (nvm_token_free(win[k], &o) != NVM_TOK_LIVE || o.base != b || o.size != size_of(b))
+            if (nvm_token_free(win[k], 0, &o) != NVM_TOK_LIVE || o.base != b ||
+                o.size != size_of(b))
                 w->bad_free++;
             else
                 w->freed++;
             if (nvm_token_lookup(win[k], &o) == NVM_TOK_LIVE)
                 w->bad_after++;
-            if (nvm_token_free(win[k], &o) == NVM_TOK_LIVE)
+            if (nvm_token_free(win[k], 0, &o) == NVM_TOK_LIVE)
                 w->bad_after++;
             win[k] = h, wbase[k] = base;
         } else {
@@ -501,7 +523,7 @@ static void *worker(void *arg)
         }
     }
     for (size_t k = 0; k < nwin; k++) {
-        if (nvm_token_free(win[k], &o) != NVM_TOK_LIVE || o.base != wbase[k])
+        if (nvm_token_free(win[k], 0, &o) != NVM_TOK_LIVE || o.base != wbase[k])
             w->bad_free++;
         else
             w->freed++;
@@ -578,9 +600,9 @@ static void test_lock(void)
         nvm_token_reset_lock();
         void *c;
         struct nvm_tok ct;
-        if (nvm_token_new(0x50000, 64, &c, &ct) != 0)
+        if (nvm_token_new(0x50000, 64, 0, &c, &ct) != 0)
             _exit(1);
-        if (nvm_token_free(c, &ct) != NVM_TOK_LIVE)
+        if (nvm_token_free(c, 0, &ct) != NVM_TOK_LIVE)
             _exit(2);
         if (nvm_token_lookup(h, &ct) != NVM_TOK_LIVE)
             _exit(3);
@@ -602,13 +624,13 @@ static void test_full(void)
     void **h = malloc(((size_t)NVM_MAX_TOKENS + 10) * sizeof *h);
     struct nvm_tok o;
     size_t n = 0;
-    while (n < NVM_MAX_TOKENS + 10 && nvm_token_new(n * 64, 64, &h[n], &o) == 0)
+    while (n < NVM_MAX_TOKENS + 10 && nvm_token_new(n * 64, 64, 0, &h[n], &o) == 0)
         n++;
     is_u(n, NVM_MAX_TOKENS, "full: exactly NVM_MAX_TOKENS live tokens fit");
     void *sentinel = (void *)0x5e5e, *hh = sentinel;
     struct nvm_tok so;
     memset(&so, 0x77, sizeof so);
-    is_u(nvm_token_new(1, 1, &hh, &so), (uint64_t)-1, "full: new fails with -1");
+    is_u(nvm_token_new(1, 1, 0, &hh, &so), (uint64_t)-1, "full: new fails with -1");
     ok(hh == sentinel && so.base == 0x7777777777777777ull, "full: a failed new writes nothing");
     hh = sentinel;
     is_u((uint32_t)nvm_api_get(&o, sizeof o, &hh), (uint32_t)STATUS_INSUFFICIENT_RESOURCES,
@@ -618,23 +640,23 @@ static void test_full(void)
 
     size_t victim = 12345;
     struct nvm_tok vt;
-    is_st(nvm_token_free(h[victim], &vt), NVM_TOK_LIVE, "full: free one");
+    is_st(nvm_token_free(h[victim], 0, &vt), NVM_TOK_LIVE, "full: free one");
     void *again;
-    is_u(nvm_token_new(0xABC000, 7, &again, &o), 0, "full: one free slot is reused at once");
+    is_u(nvm_token_new(0xABC000, 7, 0, &again, &o), 0, "full: one free slot is reused at once");
     is_u(o.slot, vt.slot, "full: it is the freed slot");
     is_st(nvm_token_lookup(h[victim], &o), NVM_TOK_UNKNOWN, "full: the old handle is UNKNOWN");
     is_st(nvm_token_lookup(again, &o), NVM_TOK_LIVE, "full: the new one is live");
     is_u(o.base, 0xABC000, "full: with its base");
-    is_u(nvm_token_new(1, 1, &hh, &o), (uint64_t)-1, "full: full again");
+    is_u(nvm_token_new(1, 1, 0, &hh, &o), (uint64_t)-1, "full: full again");
     h[victim] = again;
 
     size_t wrong = 0;
     for (size_t i = 0; i < n; i++)
-        wrong += nvm_token_free(h[i], &o) != NVM_TOK_LIVE;
+        wrong += nvm_token_free(h[i], 0, &o) != NVM_TOK_LIVE;
     is_u(wrong, 0, "full: every token freed");
     is_u(count_live(), 0, "full: none live");
-    is_u(nvm_token_new(0x1000, 64, &hh, &o), 0, "full: the table works again");
-    is_st(nvm_token_free(hh, &o), NVM_TOK_LIVE, "full: and frees");
+    is_u(nvm_token_new(0x1000, 64, 0, &hh, &o), 0, "full: the table works again");
+    is_st(nvm_token_free(hh, 0, &o), NVM_TOK_LIVE, "full: and frees");
     free(h);
 }
 
@@ -642,6 +664,7 @@ int main(void)
 {
     fifo = malloc((size_t)NVM_MAX_TOKENS * sizeof *fifo);
     last_handle = calloc(NVM_MAX_TOKENS, sizeof *last_handle);
+    created_note = calloc(NVM_MAX_TOKENS, sizeof *created_note);
     test_roundtrip();
     test_forged();
     test_reuse();
@@ -652,5 +675,6 @@ int main(void)
     test_full();
     free(fifo);
     free(last_handle);
+    free(created_note);
     return done_testing();
 }
