@@ -84,8 +84,15 @@ chmod 000 "$D/unreadable.json"
 if [ "$(id -u)" -ne 0 ]; then
     bad "unreadable file" "$D/unreadable.json" report "$D/unreadable.json"
     says "unreadable file" "Permission denied"
+elif as_user_setup; then
+    # As root chmod 000 does not stop reads: nvcheck runs as user nobody (lib.sh).
+    saved=$NVCHECK
+    NVCHECK="$AS_USER ${NVCHECK%"$NVCHECK_BIN"}$(for_user "$NVCHECK_BIN")"
+    bad "unreadable file (as user nobody)" "$D/unreadable.json" report "$D/unreadable.json"
+    says "unreadable file (as user nobody)" "Permission denied"
+    NVCHECK=$saved
 else
-    ok 0 "unreadable file # SKIP running as root: chmod 000 does not stop reads"
+    ok 0 "unreadable file # SKIP $AS_USER_WHY: chmod 000 does not stop reads"
 fi
 
 # mutate NAME PYTHON -- a copy of the report, changed by PYTHON (d is the document).
