@@ -158,10 +158,30 @@ r=$(ls "$WORK/isdir.json"/nvcheck.*.json 2>/dev/null)
 [ -n "$r" ] && VALID="$VALID $r"
 ok $? "a directory at the final name: nvcheck.PID.json inside it"
 
-# A FIFO at the final name is a stream: written into when someone reads it ...
+# A FIFO at the final name is a stream: written into when someone reads it ... The
+# reader has the FIFO open before the program starts (a reader that is late makes the
+# program's non-blocking open fail, and then it would wait forever): it opens it
+# without blocking, says so, and reads until the program has written and closed it.
 mkfifo "$WORK/fifo"
-cat "$WORK/fifo" >"$WORK/fifo.out" &
+timeout 120 /usr/bin/python3 -c '
+import os, select, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+open(sys.argv[2], "w").close()
+out = open(sys.argv[3], "wb")
+p = select.poll()
+p.register(fd, select.POLLIN)
+while True:
+    p.poll()
+    try:
+        b = os.read(fd, 65536)
+    except BlockingIOError:
+        continue
+    if not b:
+        break
+    out.write(b)' "$WORK/fifo" "$WORK/fifo.ready" "$WORK/fifo.out" &
 reader=$!
+i=0
+while [ ! -e "$WORK/fifo.ready" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done
 out unflushed "$WORK/fifo"
 wait $reader
 unharmed "a FIFO with a reader"
