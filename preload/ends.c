@@ -18,6 +18,11 @@
  * updated: the report is written only when none of the engine's locks is held once
  * the other threads have left, else one line says why there is none.
  *
+ * The exit status. _exit() and _Exit() take it as their argument. exit(), and a
+ * return from main (which is exit of main's value), hand it only to on_exit(3)
+ * handlers -- see the end of this file for how ours runs before the destructor that
+ * writes the report.
+ *
  * A fork child reports at exit if it called the API or inherited outstanding bytes
  * (they are just as unflushed in its image; its parent reports them too). Tokens it
  * inherited are its parent's to free: not leaked-token findings here unless the child
@@ -34,6 +39,8 @@
 #include "signals.h"
 #include "sweep.h"
 
+#include <dlfcn.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -142,12 +149,33 @@ void nvc_exec_failed(void)
                                 __ATOMIC_RELAXED);
 }
 
+/* ---- the exit status ---- */
+
+/* record_status -- this image is exiting with status (what the parent will see: its
+ * low 8 bits). Async-signal-safe: two stores. */
+static void record_status(int status)
+{
+    __atomic_store_n(&nvc.exit_status, status & 0xff, __ATOMIC_RELAXED);
+    __atomic_store_n(&nvc.exit_status_known, 1, __ATOMIC_RELEASE);
+}
+
+/* status_at_exit -- the on_exit(3) handler: exit() was called, or main returned. Not in
+ * a vfork child (its memory is its parent's). */
+static void status_at_exit(int status, void *arg)
+{
+    (void)arg;
+    if (getpid() == nvc.pid)
+        record_status(status);
+}
+
 /* ---- _exit, _Exit: no destructor runs, so report here ---- */
 
 NV_COLD __attribute__((noreturn)) static void exit_now(int status)
 {
-    if (getpid() == nvc.pid)
+    if (getpid() == nvc.pid) {
+        record_status(status);
         finish(NVC_END_EXIT, 0);
+    }
     for (;;)
         syscall(SYS_exit_group, status);
 }
@@ -160,4 +188,74 @@ NVM_EXPORT void _exit(int status)
 NVM_EXPORT void _Exit(int status)
 {
     exit_now(status);
+}
+
+/* ---- __libc_start_main: an on_exit handler that runs before the destructors ----
+ *
+ * exit() runs the on_exit/atexit handlers in the reverse order of their registration,
+ * and the ELF destructors -- ours writes the report -- from one of them, _dl_fini,
+ * which __libc_start_main registers as it starts, before the program's constructors
+ * and main. A handler registered in our constructor would be older still: it would
+ * run after every destructor, too late for the report (glibc 2.36; tests/e2e/
+ * signals.sh checks that the status is there). So __libc_start_main is interposed by
+ * a stub that lets nvc_start_main register _dl_fini and then the status handler, and
+ * jumps to the real one with no _dl_fini left to register: the handler runs after
+ * the program's own exit handlers and before any destructor; the order of everything
+ * else is unchanged. A jump, not a call: nothing of ours stays on the stack under
+ * main, so the stacks in findings (and the keys of baselines) are what they were. A
+ * program that does not start through __libc_start_main (a static one, say) has no
+ * exit status in its report unless it calls _exit.
+ */
+
+struct nvc_start {
+    void *real;              /* rax: the next __libc_start_main, jumped to */
+    void (*rtld_fini)(void); /* rdx: the rtld_fini argument to give it */
+};
+
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+
+/* nvc_start_main -- called by the stub with __libc_start_main's rtld_fini argument. */
+NV_COLD __attribute__((used)) struct nvc_start nvc_start_main(void (*rtld_fini)(void))
+{
+    struct nvc_start s = {dlsym(RTLD_NEXT, "__libc_start_main"), rtld_fini};
+    if (!s.real) {
+        nv_say("internal error: no __libc_start_main after libnvcheck.so");
+        for (;;)
+            syscall(SYS_exit_group, 127);
+    }
+    if (rtld_fini && __cxa_atexit((void (*)(void *))rtld_fini, NULL, NULL) != 0)
+        return s; /* no room: as without us (and no status) */
+    s.rtld_fini = NULL;
+    on_exit(status_at_exit, NULL);
+    return s;
+}
+
+/* The stub: save the argument registers (the seventh argument, stack_end, is on the
+ * stack and stays there), call nvc_start_main, put the rtld_fini it returns in the
+ * place of the saved one, restore, jump. A naked C function rather than top-level asm:
+ * -flto's symbol table, from which the exports are chosen, would not show the latter. */
+NVM_EXPORT __attribute__((naked)) void __libc_start_main(void)
+{
+    __asm__(
+#if defined(__CET__) && (__CET__ & 1)
+        "endbr64\n"
+#endif
+        "pushq %rdi\n.cfi_adjust_cfa_offset 8\n"
+        "pushq %rsi\n.cfi_adjust_cfa_offset 8\n"
+        "pushq %rdx\n.cfi_adjust_cfa_offset 8\n"
+        "pushq %rcx\n.cfi_adjust_cfa_offset 8\n"
+        "pushq %r8\n.cfi_adjust_cfa_offset 8\n"
+        "pushq %r9\n.cfi_adjust_cfa_offset 8\n"
+        "subq $8, %rsp\n.cfi_adjust_cfa_offset 8\n" /* 16-byte aligned for the call */
+        "movq %r9, %rdi\n"
+        "call nvc_start_main@PLT\n"
+        "movq %rdx, 8(%rsp)\n" /* the saved r9: rtld_fini, or NULL when registered */
+        "addq $8, %rsp\n.cfi_adjust_cfa_offset -8\n"
+        "popq %r9\n.cfi_adjust_cfa_offset -8\n"
+        "popq %r8\n.cfi_adjust_cfa_offset -8\n"
+        "popq %rcx\n.cfi_adjust_cfa_offset -8\n"
+        "popq %rdx\n.cfi_adjust_cfa_offset -8\n"
+        "popq %rsi\n.cfi_adjust_cfa_offset -8\n"
+        "popq %rdi\n.cfi_adjust_cfa_offset -8\n"
+        "jmp *%rax\n");
 }

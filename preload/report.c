@@ -309,14 +309,18 @@ static void w_process(struct jw *w)
     jw_end_obj(w);
 }
 
-/* w_end -- how the image ended: exit (exit, _exit, return from main), exec, or a
- * signal whose default action killed it. */
+/* w_end -- how the image ended: exit (exit, _exit, return from main) with its status
+ * when known (ends.c), exec, or a signal whose default action killed it. */
 static void w_end(struct jw *w)
 {
     static const char *const how[] = {"exit", "exec", "signal"};
     jw_obj(w);
     jw_key(w, "how");
     jw_str(w, how[nvc.end_how]);
+    if (nvc.end_how == NVC_END_EXIT && __atomic_load_n(&nvc.exit_status_known, __ATOMIC_ACQUIRE)) {
+        jw_key(w, "status");
+        jw_u64(w, (uint64_t)__atomic_load_n(&nvc.exit_status, __ATOMIC_RELAXED));
+    }
     if (nvc.end_how == NVC_END_SIGNAL) {
         jw_key(w, "signal");
         jw_u64(w, (uint64_t)nvc.end_sig);

@@ -52,6 +52,8 @@ struct nvc_runtime {
     int inherited;                              /* a fork child whose parent used the API */
     int end_how;                                /* enum nvc_end, for the report being written */
     int end_sig;                                /* NVC_END_SIGNAL: which */
+    int exit_status;                            /* what exit/_exit was given, & 0xff ... */
+    int exit_status_known;                      /* ... once it is known (atomic; ends.c) */
     int finished;                               /* the report is done (atomic) */
     uint64_t untracked_writes, untracked_bytes; /* stores not recorded: max_shadow_mb */
 };

@@ -80,6 +80,14 @@ struct cli_module {
     uint64_t base;
 };
 
+/* How a process ended: the raw report's "end". */
+enum cli_end {
+    CLI_END_UNKNOWN, /* no "end": a report of an older version */
+    CLI_END_EXIT,    /* exit, _exit, _Exit, return from main */
+    CLI_END_EXEC,    /* replaced by exec */
+    CLI_END_SIGNAL   /* killed by a signal's default action */
+};
+
 struct cli_report {
     char *path; /* the file it was read from */
     char *version;
@@ -87,6 +95,12 @@ struct cli_report {
     int64_t pid, ppid, start_time;
     size_t argc;
     char **argv;
+    /* how it ended */
+    int end_how;           /* enum cli_end */
+    int has_exit_status;   /* CLI_END_EXIT and the report says with which status */
+    int exit_status;       /* 0..255 */
+    int end_signal;        /* CLI_END_SIGNAL: its number */
+    char *end_signal_name; /* CLI_END_SIGNAL: "SIGSEGV"; NULL when the report has none */
     /* options in effect */
     int64_t stack_depth, max_findings;
     char *drain;
@@ -226,6 +240,10 @@ void cli_json_init(void);
 struct json_t;
 struct json_t *cli_jstr(const char *s);
 struct json_t *cli_jstr_or_empty(const char *s); /* "" for NULL */
+/* cli_jend -- how r ended: {"how": "exit"|"exec"|"signal", "status", "signal",
+ * "signal_name"}, each null where it does not apply or is not known; null when the
+ * report does not say (an older version wrote it). */
+struct json_t *cli_jend(const struct cli_report *r);
 /* cli_out_open/close -- write path atomically (a temp file beside it, renamed when
  * complete); "-" or NULL is standard output. close returns CLI_OK or CLI_BAD_INPUT
  * (said why; the temp file is removed). */

@@ -5,7 +5,7 @@
  *   tool {name, version}, stable,
  *   summary {errors, warnings, findings, occurrences, processes, truncated,
  *            dropped_occurrences, by_kind [[kind, severity, findings, occurrences]...]}
- *   processes [{pid, ppid, argv, run_id, start_time, exit, report, findings,
+ *   processes [{pid, ppid, argv, run_id, start_time, end, report, findings,
  *               truncated, dropped_occurrences, stacks_dropped, max_findings}]
  *   frames    [[function, file, line, module, offset, inlined, snippet]...]: offset is
  *             the address when module is null; snippet indexes snippets, or -1
@@ -16,8 +16,8 @@
  *               related [[role, stack index]...]}...] in cli_group's order
  *   regions   [{proc, base, size, ranges [[offset, size, finding index]...]}...]: every
  *             occurrence's ranges (region offsets), regions in order of first finding
- * procs are positions in processes. "exit" is the raw report's optional exit member,
- * {status: N} or {signal: N}, or null when not recorded.
+ * procs are positions in processes. "end" is how the process ended, as in the JSON
+ * report (cli_jend): {how, status, signal, signal_name}, or null when not recorded.
  *
  * --stable: the same input gives the same bytes, and nothing run-dependent: pids,
  * ppids, addresses, tokens, region bases, tids, module offsets, report paths, run ids

@@ -1,51 +1,11 @@
 /* html_procs.c -- the HTML report's header data: the processes that ran (program,
- * arguments, pids, run id, start time, exit status, caps hit) and the totals.
- *
- * The exit status is the raw report's optional "exit" member ({"status": N} or
- * {"signal": N}), which the model (cli.h) does not carry: it is read here from the
- * report file again, parsed only when the member's name occurs in it, so reports
- * without one cost one read. */
+ * arguments, pids, run id, start time, how each ended, caps hit) and the totals. */
 #include "html.h"
 
 #include "kinds.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_REPORT (512ul << 20) /* as reader.c */
-
-/* exit_of -- {status: N}, {signal: N}, or null when the report does not say. */
-static json_t *exit_of(const char *path)
-{
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    json_t *out = json_null();
-    if (!f)
-        return out;
-    size_t cap = 1 << 16, n = 0, k;
-    char *buf = cli_alloc(cap);
-    while ((k = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += k;
-        if (n == cap && cap < MAX_REPORT) {
-            char *b = realloc(buf, cap *= 2);
-            if (!b)
-                exit(cli_error("report", "out of memory"));
-            buf = b;
-        }
-    }
-    fclose(f);
-    if (memmem(buf, n, "\"exit\"", 6)) {
-        json_t *root = json_loadb(buf, n, 0, NULL);
-        json_t *x = json_object_get(root, "exit");
-        json_t *sig = json_object_get(x, "signal"), *st = json_object_get(x, "status");
-        if (json_is_integer(sig))
-            out = json_pack("{sI}", "signal", json_integer_value(sig));
-        else if (json_is_integer(st))
-            out = json_pack("{sI}", "status", json_integer_value(st));
-        json_decref(root);
-    }
-    free(buf);
-    return out;
-}
 
 static json_t *process(const struct cli_report *r, int stable)
 {
@@ -58,7 +18,7 @@ static json_t *process(const struct cli_report *r, int stable)
     json_object_set_new(o, "run_id", stable ? json_null() : cli_jstr(r->run_id));
     json_object_set_new(o, "start_time",
                         stable || r->start_time <= 0 ? json_null() : json_integer(r->start_time));
-    json_object_set_new(o, "exit", exit_of(r->path));
+    json_object_set_new(o, "end", cli_jend(r));
     json_object_set_new(o, "report", stable ? json_null() : cli_jstr(r->path));
     json_object_set_new(o, "findings", json_integer((json_int_t)r->nfindings));
     json_object_set_new(o, "truncated", json_boolean(r->truncated));

@@ -277,6 +277,32 @@ static void read_finding(struct ctx *c, json_t *o, struct cli_report *r, struct 
     }
 }
 
+/* read_end -- "end": how the process ended. Optional (older versions wrote none);
+ * when there, every member is checked like any other. */
+static void read_end(struct ctx *c, json_t *o, struct cli_report *r)
+{
+    static const char *const hows[] = {
+        [CLI_END_EXIT] = "exit", [CLI_END_EXEC] = "exec", [CLI_END_SIGNAL] = "signal"};
+    int has_signal;
+    char *how = str(c, o, "how", 0);
+    int64_t status = num(c, o, "status", 1, &r->has_exit_status);
+    int64_t sig = num(c, o, "signal", 1, &has_signal);
+    r->end_signal_name = str(c, o, "signal_name", 1);
+    for (int k = CLI_END_EXIT; how && k <= CLI_END_SIGNAL; k++)
+        if (!strcmp(how, hows[k]))
+            r->end_how = k;
+    if (how && r->end_how == CLI_END_UNKNOWN)
+        bad(c, "how", "expected \"exit\", \"exec\" or \"signal\", got \"%.20s\"", how);
+    free(how);
+    if (r->has_exit_status && (status < 0 || status > 255))
+        bad(c, "status", "expected an exit status (0 to 255), got %lld", (long long)status);
+    if (has_signal && (sig < 1 || sig > 127))
+        bad(c, "signal", "expected a signal number (1 to 127), got %lld", (long long)sig);
+    r->exit_status = (int)status;
+    r->has_exit_status &= r->end_how == CLI_END_EXIT;
+    r->end_signal = r->end_how == CLI_END_SIGNAL ? (int)sig : 0;
+}
+
 static void free_stack(struct cli_stack *s)
 {
     for (size_t i = 0; i < s->n; i++) {
@@ -291,6 +317,7 @@ static void free_report(struct cli_report *r)
     free(r->path);
     free(r->version);
     free(r->run_id);
+    free(r->end_signal_name);
     for (size_t i = 0; i < r->argc; i++)
         free(r->argv[i]);
     free(r->argv);
@@ -354,6 +381,11 @@ static void read_report(struct ctx *c, json_t *root, struct cli_report *r)
         r->start_time = num(c, o, "start_time", 0, NULL);
         if ((v = member(c, o, "argv", JSON_ARRAY, 0)) != NULL)
             read_strings(c, v, "argv", &r->argc, &r->argv);
+        leave(c, mark);
+    }
+    if ((o = member(c, root, "end", JSON_OBJECT, 1)) != NULL) {
+        mark = enter(c, "end", -1);
+        read_end(c, o, r);
         leave(c, mark);
     }
     if ((o = member(c, root, "options", JSON_OBJECT, 0)) != NULL) {

@@ -210,6 +210,7 @@ static json_t *processes(const struct cli_set *set, int stable)
         json_object_set_new(o, "argv", argv);
         json_object_set_new(o, "report", stable ? json_null() : cli_jstr(v[i]->path));
         json_object_set_new(o, "truncated", json_boolean(v[i]->truncated));
+        json_object_set_new(o, "end", cli_jend(v[i]));
         json_array_append_new(a, o);
     }
     free(v);

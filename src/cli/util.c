@@ -200,3 +200,19 @@ json_t *cli_jstr_or_empty(const char *s)
 {
     return cli_jstr(s ? s : "");
 }
+
+json_t *cli_jend(const struct cli_report *r)
+{
+    static const char *const how[] = {
+        [CLI_END_EXIT] = "exit", [CLI_END_EXEC] = "exec", [CLI_END_SIGNAL] = "signal"};
+    if (r->end_how == CLI_END_UNKNOWN)
+        return json_null();
+    int sig = r->end_how == CLI_END_SIGNAL;
+    json_t *o = json_object();
+    json_object_set_new(o, "how", json_string(how[r->end_how]));
+    json_object_set_new(o, "status",
+                        r->has_exit_status ? json_integer(r->exit_status) : json_null());
+    json_object_set_new(o, "signal", sig ? json_integer(r->end_signal) : json_null());
+    json_object_set_new(o, "signal_name", sig ? cli_jstr(r->end_signal_name) : json_null());
+    return o;
+}

@@ -295,6 +295,27 @@ async function bigPage(ctx) {
   await page.close();
 }
 
+// endsPage -- how each process ended: the process table's End column and the header
+// say it in words ("exited 3", "killed by SIGSEGV", "exec'd"), row by row as the JSON
+// report's processes[].end; a page of one process says it in the header alone.
+async function endsPage(ctx) {
+  const s = spec.ends, j = JSON.parse(fs.readFileSync(s.json, 'utf8'));
+  let { page, log } = await open(ctx, s.html);
+  const cellsEnd = await page.$$eval('table.ptable tbody td.end', (r) => r.map((e) => e.textContent));
+  same([...cellsEnd].sort(), [...s.want].sort(), 'process table: each process\'s end in words');
+  const fromJson = j.processes.map((p) => (p.end.how === 'exit' ? `exited ${p.end.status}`
+    : p.end.how === 'signal' ? `killed by ${p.end.signal_name}` : 'exec\'d'));
+  same(cellsEnd, fromJson, 'process table: row by row, the JSON report\'s processes[].end');
+  const head = await page.$eval('#tot-end', (e) => e.textContent);
+  same(head.split(', ').sort(), s.want.map((t) => '1 ' + t).sort(), 'header: how many processes ended each way');
+  clean(log, 'ends page');
+  await page.close();
+  ({ page, log } = await open(ctx, s.one));
+  same(await page.$eval('#tot-end', (e) => e.textContent), 'exited 3', 'one process: the header says "exited 3"');
+  clean(log, 'one-process ends page');
+  await page.close();
+}
+
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nvcheck-chromium-'));
 let ctx;
 try {
@@ -306,7 +327,8 @@ try {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     timeout: 120000,
   });
-  for (const [name, fn] of [['scenarios page', normalPage], ['hostile page', hostilePage], ['big page', bigPage]]) {
+  for (const [name, fn] of [['scenarios page', normalPage], ['hostile page', hostilePage], ['ends page', endsPage],
+    ['big page', bigPage]]) {
     try {
       await fn(ctx);
     } catch (e) {

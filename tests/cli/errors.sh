@@ -84,8 +84,15 @@ chmod 000 "$D/unreadable.json"
 if [ "$(id -u)" -ne 0 ]; then
     bad "unreadable file" "$D/unreadable.json" report "$D/unreadable.json"
     says "unreadable file" "Permission denied"
+elif as_user_setup; then
+    # As root chmod 000 does not stop reads: nvcheck runs as user nobody (lib.sh).
+    saved=$NVCHECK
+    NVCHECK="$AS_USER ${NVCHECK%"$NVCHECK_BIN"}$(for_user "$NVCHECK_BIN")"
+    bad "unreadable file (as user nobody)" "$D/unreadable.json" report "$D/unreadable.json"
+    says "unreadable file (as user nobody)" "Permission denied"
+    NVCHECK=$saved
 else
-    ok 0 "unreadable file # SKIP running as root: chmod 000 does not stop reads"
+    ok 0 "unreadable file # SKIP $AS_USER_WHY: chmod 000 does not stop reads"
 fi
 
 # mutate NAME PYTHON -- a copy of the report, changed by PYTHON (d is the document).
@@ -108,6 +115,28 @@ bad "module index out of range" "$D/module-range.json" report "$D/module-range.j
 says "module index out of range" "findings[0].related[0].stack[1].module: no module 4096"
 mutate negative-size 'd["findings"][0]["size"] = -1'
 bad "a negative size" "$D/negative-size.json" report "$D/negative-size.json"
+# "end" is optional (older versions wrote none); when there, it is checked like the rest.
+mutate end-string 'd["end"] = "exit"'
+bad "end not an object" "$D/end-string.json" report "$D/end-string.json"
+says "end not an object" "end: expected an object"
+mutate end-no-how 'del d["end"]["how"]'
+bad "end without how" "$D/end-no-how.json" report "$D/end-no-how.json"
+says "end without how" "end.how: missing"
+mutate end-how 'd["end"]["how"] = "vanished"'
+bad "end.how unknown" "$D/end-how.json" report "$D/end-how.json"
+says "end.how unknown" 'end.how: expected "exit", "exec" or "signal", got "vanished"'
+mutate end-status-string 'd["end"]["status"] = "3"'
+bad "end.status a string" "$D/end-status-string.json" report "$D/end-status-string.json"
+says "end.status a string" "end.status: expected an integer"
+mutate end-status-range 'd["end"]["status"] = 256'
+bad "end.status beyond 255" "$D/end-status-range.json" report "$D/end-status-range.json"
+says "end.status beyond 255" "end.status: expected an exit status (0 to 255), got 256"
+mutate end-signal 'd["end"] = {"how": "signal", "signal": 0, "signal_name": "SIGSEGV"}'
+bad "end.signal 0" "$D/end-signal.json" report "$D/end-signal.json"
+says "end.signal 0" "end.signal: expected a signal number (1 to 127), got 0"
+mutate end-signal-name 'd["end"] = {"how": "signal", "signal": 11, "signal_name": 11}'
+bad "end.signal_name a number" "$D/end-signal-name.json" report "$D/end-signal-name.json"
+says "end.signal_name a number" "end.signal_name: expected a string"
 sed 's|"count":1,|"count":123456789012345678901234567890,|' "$R" >"$D/huge-int.json"
 bad "an integer beyond 64 bits" "$D/huge-int.json" report "$D/huge-int.json"
 sed 's|"count":1,|"count":1e999,|' "$R" >"$D/huge-real.json"

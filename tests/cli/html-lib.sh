@@ -19,6 +19,22 @@ scenario_reports() {
     SET="$SET $OUT"
 }
 
+# end_reports -- run scenarios that end each way: exit(3), killed by SIGSEGV, an exec
+# (and the exec'd image's exit 0); sets ENDS to the directories of their reports.
+end_reports() {
+    ENDS=
+    ulimit -c 0
+    for e in exit segv exec; do
+        case $e in
+            exit) run die SCENARIO_END=exit SCENARIO_STATUS=3 ;;
+            segv) run die SCENARIO_END=segv ASAN_OPTIONS="$ASAN_OPTIONS:handle_segv=0" ;;
+            exec) run exec ;;
+        esac
+        mv "$OUT" "$WORK/end.$e"
+        ENDS="$ENDS $WORK/end.$e"
+    done
+}
+
 # build_hostile -- compile the hostile program in $WORK/hostile and run it under the
 # interposer: HOSTILE_REPORT is its report, or empty (said why) when no compiler.
 build_hostile() {

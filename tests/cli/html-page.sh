@@ -4,8 +4,9 @@
 # is the JSON report's findings, nothing from a report or a source reaches the markup
 # (a hostile file name, function name, source line or message stays inside the JSON
 # block, escaped), the same input gives the same bytes, --stable leaves out what
-# changes between runs, source snippets only from regular files, the optional exit
-# member. tests/cli/html.sh checks the page in a real browser.
+# changes between runs, source snippets only from regular files, how each process
+# ended (the raw report's end; null for older reports). tests/cli/html.sh checks the
+# page in a real browser.
 # shellcheck shell=sh
 . "$top_srcdir/tests/cli/html-lib.sh"
 
@@ -95,16 +96,27 @@ ok $? "--stable: two runs (other pids, addresses, times) give the same bytes"
 is "$(page "$WORK/s1.html" '(data["processes"][0]["pid"], data["processes"][0]["start_time"], F(0)["address"], F(0)["region"]["base"], F(0)["pids"], frames(0)[0][4], "0x7f" in html)')" \
     "(None, None, None, None, None, None, False)" "--stable: no pid, time, address, base or offset"
 
-# ---- exit status, when the report has one ----
+# ---- how each process ended: the raw report's "end" ----
 R=$(ls "$OUT"/report.*.json)
-for x in '{"status": 3}' '{"signal": 9}'; do
-    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["exit"]=json.loads(sys.argv[2]); json.dump(d, open(sys.argv[3], "w"))' \
-        "$R" "$x" "$WORK/exit.json"
-    nvcheck report -f html -o "$WORK/x.html" "$WORK/exit.json"
-    is "$(page "$WORK/x.html" 'json.dumps(data["processes"][0]["exit"])')" "$x" "exit member $x is shown"
-done
-nvcheck report -f html -o "$WORK/x.html" "$R"
-is "$(page "$WORK/x.html" 'data["processes"][0]["exit"]')" - "no exit member: null (not recorded)"
+ulimit -c 0
+end_reports
+# shellcheck disable=SC2086
+nvcheck report -f html -o "$WORK/ends.html" $ENDS
+# shellcheck disable=SC2086
+nvcheck report -f json -o "$WORK/ends.json" $ENDS
+want="[('die', 'exit', 3, None, None), ('die', 'signal', None, 11, 'SIGSEGV'), ('exec', 'exec', None, None, None), ('unflushed', 'exit', 0, None, None)]"
+is "$(page "$WORK/ends.html" 'sorted((p["argv"][1], p["end"]["how"], p["end"]["status"], p["end"]["signal"], p["end"]["signal_name"]) for p in data["processes"])')" \
+    "$want" "the page's processes say how each ended: exit(3), SIGSEGV, exec, and the exec'd image's exit 0"
+is "$(jsonq "$WORK/ends.json" 'sorted((p["argv"][1], p["end"]["how"], p["end"]["status"], p["end"]["signal"], p["end"]["signal_name"]) for p in d["processes"])')" \
+    "$want" "-f json: processes[].end says the same"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["end"]; json.dump(d, open(sys.argv[2], "w"))' \
+    "$R" "$WORK/no-end.json"
+nvcheck report -f html -o "$WORK/x.html" "$WORK/no-end.json"
+is "$RC $(page "$WORK/x.html" 'data["processes"][0]["end"]')" "0 -" "a report without end (an older version's): loads, end null (not recorded)"
+nvcheck report -f json -o "$WORK/x.json" "$WORK/no-end.json"
+is "$RC $(jsonq "$WORK/x.json" 'd["processes"][0]["end"]')" "0 None" "-f json of a report without end: end null"
+is "$(page "$WORK/r.html" 'sorted(set(k for p in data["processes"] for k in p) & {"exit", "end"})')" "['end']" \
+    "processes carry end, and no \"exit\" any more (nothing wrote it)"
 
 # ---- hostile strings stay data ----
 python3 -c '

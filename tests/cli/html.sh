@@ -7,7 +7,9 @@
 # its stacks with the marker line of scenarios.c highlighted in the source; hovering a
 # region's range shows its finding and clicking it opens that row; a source file named
 # '<img src=x onerror=alert(1)>.c' and a function 'void put<script>()' show as text
-# and run nothing; 10,000 findings load (the time is printed, not judged). Screenshots
+# and run nothing; how each process ended shows in the header and the process table
+# ("exited 3", "killed by SIGSEGV", "exec'd"); 10,000 findings load (the time is
+# printed, not judged). Screenshots
 # go to tests/cli/out/ in the build tree. Without chromium, node or playwright-core,
 # the whole test is skipped with one line saying why. html-page.sh checks the file
 # itself without a browser.
@@ -75,6 +77,17 @@ else
     ok 0 "the hostile program's page # SKIP $HOSTILE_WHY"
 fi
 
+# How processes ended: exit(3), SIGSEGV, exec and the exec'd image's exit 0 on one page;
+# the exit(3) alone on another.
+end_reports
+# shellcheck disable=SC2086
+nvcheck report -f html -o "$WORK/ends.html" $ENDS
+[ "$RC" -eq 0 ]
+ok $? "the page of processes that ended each way renders"
+# shellcheck disable=SC2086
+nvcheck report -f json -o "$WORK/ends.json" $ENDS
+nvcheck report -f html -o "$WORK/end1.html" "$WORK/end.exit"
+
 # 10,000 findings: a real report of the "many" scenario, multiplied (make-big.py). It
 # is rendered by nvcheck itself, not under valgrind (minutes, and nothing the small
 # pages do not cover).
@@ -97,6 +110,8 @@ json.dump({
     "hostile": {"html": "$HOSTILE_HTML" or None, "name": """$HOSTILE_NAME""",
                 "shot": "$SHOTS/hostile.png"},
     "big": {"html": "$WORK/big.html", "json": "$WORK/big.json", "shot": "$SHOTS/big.png"},
+    "ends": {"html": "$WORK/ends.html", "json": "$WORK/ends.json", "one": "$WORK/end1.html",
+             "want": ["exited 3", "killed by SIGSEGV", "exec'd", "exited 0"]},
 }, open(sys.argv[1], "w"), indent=1)
 PY
 

@@ -50,6 +50,41 @@ run() {
     for r in $REPORTS; do "$NVFLAT" "$r" >>"$FLAT"; done
 }
 
+# ---- one step as an unprivileged user ----
+# Root may write into a directory of mode 555 and read a file of mode 000; a test of
+# what happens when that is refused runs its one step as user nobody (65534) instead.
+
+# as_user_setup -- AS_USER: the command prefix that runs a command as nobody --
+# setpriv (util-linux), else runuser -- and returns 0; returns 1 with the reason in
+# AS_USER_WHY when neither works here (say, in a container without CAP_SETUID). Makes
+# $WORK searchable by that user (mode 711: it can go through, not list).
+as_user_setup() {
+    AS_USER= AS_USER_WHY=
+    if command -v setpriv >/dev/null 2>&1 &&
+        setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+        AS_USER="setpriv --reuid=65534 --regid=65534 --clear-groups"
+    elif command -v runuser >/dev/null 2>&1 && runuser -u nobody -- true 2>/dev/null; then
+        AS_USER="runuser -u nobody --"
+    else
+        AS_USER_WHY="running as root, and neither setpriv nor runuser can switch to user nobody here"
+        return 1
+    fi
+    chmod 711 "$WORK"
+}
+
+# for_user FILE -- FILE, when the unprivileged user can read it; else a copy it can
+# (in $WORK/for-user, mode kept): a build tree in a private home directory, say.
+for_user() {
+    if $AS_USER test -r "$1" 2>/dev/null; then
+        echo "$1"
+        return
+    fi
+    mkdir -p "$WORK/for-user"
+    chmod 755 "$WORK/for-user"
+    cp "$1" "$WORK/for-user/" && chmod a+r "$WORK/for-user/${1##*/}"
+    echo "$WORK/for-user/${1##*/}"
+}
+
 # line_of MARKER -- the source line carrying /* @nv:MARKER */
 line_of() {
     grep -n "/\* @nv:$1 \*/" "$SCEN_SRC" | cut -d: -f1

@@ -434,13 +434,21 @@ static void busy(int until_handled)
     }
 }
 
+static int main_status; /* what main returns */
+
 /* end -- die as SCENARIO_END says: abort, assert, segv, bus, fpe, ill, source (a bad
- * Source pointer: SIGSEGV inside the API), _exit, _Exit, exit, or wait (for a signal
- * from outside). */
+ * Source pointer: SIGSEGV inside the API), _exit, _Exit, exit (with status 5, 6, 7, or
+ * SCENARIO_STATUS), return (main returns SCENARIO_STATUS), or wait (for a signal from
+ * outside). */
 static void end(void)
 {
     const char *how = getenv("SCENARIO_END");
+    const char *st = getenv("SCENARIO_STATUS");
     how = how ? how : "wait";
+    if (!strcmp(how, "return")) {
+        main_status = st ? atoi(st) : 0;
+        return;
+    }
     if (!strcmp(how, "abort"))
         abort();
     if (!strcmp(how, "assert"))
@@ -467,14 +475,28 @@ static void end(void)
     if (!strcmp(how, "source"))
         RtlWriteNonVolatileMemory(tok, base + 256, (void *)8, 8, 0);
     if (!strcmp(how, "_exit"))
-        _exit(5);
+        _exit(st ? atoi(st) : 5);
     if (!strcmp(how, "_Exit"))
-        _Exit(6);
+        _Exit(st ? atoi(st) : 6);
     if (!strcmp(how, "exit"))
-        exit(7);
+        exit(st ? atoi(st) : 7);
     if (!strcmp(how, "wait"))
         busy(0);
     exit(90);
+}
+
+/* The program's own exit handler and destructor (SCENARIO_ATEXIT): each says so on
+ * stdout; the handler also writes 8 bytes it does not flush. */
+static int with_atexit;
+static void program_atexit(void)
+{
+    say("program atexit handler\n");
+    OK(RtlWriteNonVolatileMemory(tok, base + 512, src, 8, 0)); /* @nv:atexit-write */
+}
+__attribute__((destructor)) static void program_destructor(void)
+{
+    if (with_atexit)
+        say("program destructor\n");
 }
 
 static void s_die(void)
@@ -482,6 +504,10 @@ static void s_die(void)
     if (getenv("SCENARIO_DEFAULT")) { /* a background job of sh starts with these ignored */
         signal(SIGINT, SIG_DFL);
         signal(SIGQUIT, SIG_DFL);
+    }
+    if (getenv("SCENARIO_ATEXIT")) {
+        with_atexit = 1;
+        atexit(program_atexit);
     }
     dirty();
     end();
@@ -1071,7 +1097,7 @@ int main(int argc, char **argv)
             if (strcmp(argv[1], "none") != 0)
                 region();
             scenarios[i].fn();
-            return 0;
+            return main_status;
         }
     }
     fprintf(stderr, "usage: scenarios NAME\n");

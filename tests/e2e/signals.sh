@@ -1,7 +1,8 @@
 #!/bin/sh
 # signals.sh -- abnormal ends: abort, faults, _exit, exit from a thread, signals from
 # outside. Each time the report is written, complete and valid, the program's own
-# handlers run, and the exit status or death signal is the program's own.
+# handlers run, and the exit status or death signal is the program's own; the
+# report's "end" says which (the exit status of exit, _exit and a return from main).
 . "$top_srcdir/tests/e2e/lib.sh"
 SCHEMA="$top_srcdir/reports/raw-report.schema.json"
 CHECK="$top_srcdir/tests/helpers/schema-check.py"
@@ -64,10 +65,12 @@ stop() {
     collect
 }
 
-# ended HOW [SIGNUM NAME] -- the report says how the process ended.
+# ended HOW [STATUS | SIGNUM NAME] -- the report says how the process ended: exit
+# with STATUS, or the signal.
 ended() {
     want="\"end\":{\"how\":\"$1\"}"
-    [ -n "$2" ] && want="\"end\":{\"how\":\"$1\",\"signal\":$2,\"signal_name\":\"$3\"}"
+    [ $# -eq 2 ] && want="\"end\":{\"how\":\"$1\",\"status\":$2}"
+    [ $# -eq 3 ] && want="\"end\":{\"how\":\"$1\",\"signal\":$2,\"signal_name\":\"$3\"}"
     tr -d ' \n' <"$REPORTS" | grep -qF "$want"
     ok $? "$WHAT: the report says $want"
 }
@@ -95,12 +98,28 @@ done
 grep -q '"message":"16 bytes written at 0x[0-9a-f]* were never flushed before the process was killed by SIGSEGV"' $REPORTS
 ok $? "the message says which signal ended the process"
 
-# ---- _exit, _Exit (no destructor runs), exit ----
-for c in _exit:5 _Exit:6 exit:7; do
-    grun die SCENARIO_END=${c%:*}
-    common "${c%:*}" ${c#*:}
-    ended exit
+# ---- exit, return from main, _exit, _Exit (no destructor runs): the status ----
+# HOW:STATUS:WHAT-THE-PARENT-SEES (exit(300) is 300 & 0xff).
+for c in exit:3:3 return:5:5 _exit:7:7 _Exit:6:6 return:0:0 exit:300:44; do
+    how=${c%%:*} st=${c#*:} code=${c##*:} st=${st%%:*}
+    grun die SCENARIO_END=$how SCENARIO_STATUS=$st
+    common "$how with status $st" $code
+    ended exit $code
 done
+
+# The status handler runs after the program's own exit handlers and before the
+# destructors (ours writes the report): the program's handler and destructor still
+# run, in their order, what its handler wrote is reported, and the status is there.
+grun die SCENARIO_END=exit SCENARIO_STATUS=3 SCENARIO_ATEXIT=1
+[ "$RC" -eq 3 ]
+ok $? "exit(3) with an atexit handler and a destructor: exit status 3 (got $RC)"
+got=$(grep '^program ' "$OUT/stdout" | tr '\n' ,)
+[ "$got" = "program atexit handler,program destructor," ]
+ok $? "the program's atexit handler, then its destructor, ran"
+[ "$got" = "program atexit handler,program destructor," ] || diag "$(cat "$OUT/stdout")"
+expect unflushed-write +512 8 512 atexit-write
+WHAT="exit(3) with an atexit handler"
+ended exit 3
 
 # ---- signals from outside, some landing inside API calls ----
 for c in TERM:15 INT:2 HUP:1 QUIT:3 USR1:10 ALRM:14 PIPE:13; do
@@ -122,12 +141,12 @@ stop TERM
 common "handler calls exit(3)" 3
 grep -qx handled "$OUT/stdout"
 ok $? "handler calls exit(3): the handler ran"
-ended exit
+ended exit 3
 
 start handled SCENARIO_HANDLER=return
 stop TERM
 common "handler returns, program goes on and exits 4" 4
-ended exit
+ended exit 4
 
 start handled SCENARIO_HANDLER=resethand
 stop TERM TERM
@@ -184,7 +203,7 @@ expect unflushed-write +128 32 128 thread-exit-write
 expect leaked-token +0 65536 0 get
 expect_count 2
 WHAT="exit from a non-main thread"
-ended exit
+ended exit 8
 
 # exit() while four threads keep flushing and draining: the report, which reads their
 # drain times, is written once they are out of the checker (make check-tsan: no race).

@@ -1,8 +1,9 @@
 #!/bin/sh
 # exports.sh -- libnvmem.so exports exactly the seven API routines; libnvcheck.so
 # those, the exec family and _exit/_Exit (an image about to end writes its report
-# first), and the signal dispositions (preload/signals.c: a fatal signal writes the
-# report, the program's own handlers still run).
+# first), __libc_start_main (preload/ends.c: it registers the handler that takes the
+# exit status), and the signal dispositions (preload/signals.c: a fatal signal writes
+# the report, the program's own handlers still run).
 : "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 api="RtlDrainNonVolatileFlush
 RtlFillNonVolatileMemory
@@ -20,6 +21,7 @@ execvp
 execvpe
 fexecve"
 ends="_Exit
+__libc_start_main
 _exit"
 sig="bsd_signal
 sigaction
@@ -39,5 +41,5 @@ check() { # check LIB WANT WHAT
 }
 check .libs/libnvmem.so "$api" "the seven routines"
 check .libs/libnvcheck.so "$(printf '%s\n%s\n%s\n%s\n' "$api" "$exec" "$ends" "$sig" | LC_ALL=C sort)" \
-    "the seven routines, the exec family, _exit/_Exit and the signal functions"
+    "the seven routines, the exec family, _exit/_Exit, __libc_start_main and the signal functions"
 echo "1..$n"

@@ -156,13 +156,25 @@
     return out;
   }
 
-  var SIGNALS = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 6: 'SIGABRT', 7: 'SIGBUS',
-    8: 'SIGFPE', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM' };
+  // endText -- how a process ended: "exited 3", "killed by SIGSEGV", "exec'd".
+  function endText(e) {
+    if (!e) return 'end not recorded';
+    if (e.how === 'exit') return e.status !== null ? 'exited ' + e.status : 'exited (status not recorded)';
+    if (e.how === 'signal') return 'killed by ' + (e.signal_name || 'signal ' + e.signal);
+    if (e.how === 'exec') return 'exec\'d';
+    return e.how;
+  }
 
-  function exitText(x) {
-    if (!x) return 'exit status not recorded';
-    if (x.signal !== undefined) return 'killed by signal ' + x.signal + (SIGNALS[x.signal] ? ' (' + SIGNALS[x.signal] + ')' : '');
-    return 'exit status ' + x.status;
+  // endSummary -- the header's: one process's end, or how many ended each way.
+  function endSummary() {
+    if (PROCS.length === 1) return endText(PROCS[0].end);
+    var n = Object.create(null), order = [];
+    PROCS.forEach(function (p) {
+      var t = endText(p.end);
+      if (!n[t]) { n[t] = 0; order.push(t); }
+      n[t]++;
+    });
+    return order.map(function (t) { return n[t] + ' ' + t; }).join(', ');
   }
 
   function header() {
@@ -179,7 +191,7 @@
       PROCS.some(function (p) { return p.pid !== null; }) ? h('span', { 'class': 'tot' }, 'pids ' +
         PROCS.map(function (p) { return p.pid; }).join(', ')) : null,
       starts.length ? h('span', { 'class': 'tot' }, 'started ' + utc(Math.min.apply(null, starts))) : null,
-      PROCS.length === 1 ? h('span', { 'class': 'tot', id: 'tot-exit' }, exitText(PROCS[0].exit)) : null
+      PROCS.length ? h('span', { 'class': 'tot', id: 'tot-end' }, endSummary()) : null
     ]);
     add(hd, tot);
     add(hd, h('div', { 'class': 'chips', id: 'by-kind' }, s.by_kind.map(function (k) {
@@ -202,7 +214,7 @@
     add(d, h('summary', null, 'Processes (' + PROCS.length + ')'));
     var t = h('table', { 'class': 'ptable' }), tb = h('tbody');
     add(t, h('thead', null, h('tr', null, ['Process', 'Parent', 'Program and arguments', 'Run',
-      'Started', 'Exit', 'Findings', 'Report'].map(function (c) { return h('th', null, c); }))));
+      'Started', 'End', 'Findings', 'Report'].map(function (c) { return h('th', null, c); }))));
     PROCS.forEach(function (p, i) {
       add(tb, h('tr', { 'data-proc': i }, [
         h('td', null, p.pid !== null ? 'pid ' + p.pid : '#' + (i + 1)),
@@ -210,7 +222,7 @@
         h('td', { 'class': 'argv' }, p.argv.join(' ')),
         h('td', { 'class': 'mono' }, p.run_id || ''),
         h('td', null, p.start_time ? utc(p.start_time) : ''),
-        h('td', { 'class': 'exit' }, exitText(p.exit)),
+        h('td', { 'class': 'end' }, endText(p.end)),
         h('td', { 'class': 'num' }, num(p.findings) + (p.truncated ? ' (incomplete)' : '')),
         h('td', { 'class': 'mono' }, p.report || '')
       ]));
