@@ -173,6 +173,11 @@ void cli_groups_free(struct cli_groups *g);
 /* cli_group_pids -- the distinct pids of g's members, ascending, into pids (room for
  * g->nmembers); returns how many. */
 size_t cli_group_pids(const struct cli_group *g, int64_t *pids);
+/* cli_group_pids_json -- the same, as a JSON array. */
+struct json_t *cli_group_pids_json(const struct cli_group *g);
+/* cli_report_cmp_argv -- order two processes by their argument vectors (--stable
+ * output sorts by what ran, never by pid). */
+int cli_report_cmp_argv(const struct cli_report *a, const struct cli_report *b);
 /* cli_group_stable_first -- for --stable output, the member to show: chosen by what
  * it says (region offset, size, message without addresses, argv), not by pid or
  * address, so that the same run gives the same choice every time. */

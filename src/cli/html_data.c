@@ -193,17 +193,6 @@ static json_t *procs(struct ctx *c, const struct cli_group *g)
     return a;
 }
 
-static json_t *pids(const struct cli_group *g)
-{
-    int64_t *v = cli_alloc(g->nmembers * sizeof *v);
-    size_t n = cli_group_pids(g, v);
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_integer(v[i]));
-    free(v);
-    return a;
-}
-
 static json_t *thread(const struct cli_finding *f)
 {
     if (!f->has_thread)
@@ -237,7 +226,7 @@ static json_t *finding(struct ctx *c, const struct cli_group *g)
     json_object_set_new(
         o, "tid", jint(f->has_thread && f->thread_tid > 0 && !c->stable, (uint64_t)f->thread_tid));
     json_object_set_new(o, "procs", procs(c, g));
-    json_object_set_new(o, "pids", c->stable ? json_null() : pids(g));
+    json_object_set_new(o, "pids", c->stable ? json_null() : cli_group_pids_json(g));
     json_object_set_new(o, "stack", json_integer(stack_index(c, &f->stack)));
     json_object_set_new(o, "related", rel);
     free(msg);

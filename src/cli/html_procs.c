@@ -28,16 +28,6 @@ static json_t *process(const struct cli_report *r, int stable)
     return o;
 }
 
-static int cmp_argv(const struct cli_report *a, const struct cli_report *b)
-{
-    for (size_t i = 0; i < a->argc && i < b->argc; i++) {
-        int c = strcmp(a->argv[i], b->argv[i]);
-        if (c)
-            return c;
-    }
-    return (a->argc > b->argc) - (a->argc < b->argc);
-}
-
 static int stable_order; /* for the qsort comparators: by argv, else by pid */
 
 /* by_order -- by pid (or argv), then by position in the set: a total order. */
@@ -45,7 +35,7 @@ static int by_order(const void *pa, const void *pb)
 {
     const struct cli_report *a = *(const struct cli_report *const *)pa;
     const struct cli_report *b = *(const struct cli_report *const *)pb;
-    int c = stable_order ? cmp_argv(a, b) : (a->pid > b->pid) - (a->pid < b->pid);
+    int c = stable_order ? cli_report_cmp_argv(a, b) : (a->pid > b->pid) - (a->pid < b->pid);
     return c ? c : (a > b) - (a < b);
 }
 

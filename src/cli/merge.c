@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +219,27 @@ size_t cli_group_pids(const struct cli_group *g, int64_t *pids)
         if (i == 0 || pids[i] != pids[n - 1])
             pids[n++] = pids[i];
     return n;
+}
+
+json_t *cli_group_pids_json(const struct cli_group *g)
+{
+    int64_t *v = cli_alloc(g->nmembers * sizeof *v);
+    size_t n = cli_group_pids(g, v);
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_integer(v[i]));
+    free(v);
+    return a;
+}
+
+int cli_report_cmp_argv(const struct cli_report *a, const struct cli_report *b)
+{
+    for (size_t i = 0; i < a->argc && i < b->argc; i++) {
+        int c = strcmp(a->argv[i], b->argv[i]);
+        if (c)
+            return c;
+    }
+    return (a->argc > b->argc) - (a->argc < b->argc);
 }
 
 /* by_content -- the order of cli_group_stable_first: nothing that differs between runs. */

@@ -93,17 +93,6 @@ static json_t *related(const struct cli_finding *f, int stable)
     return a;
 }
 
-static json_t *pids(const struct cli_group *g)
-{
-    int64_t *v = cli_alloc(g->nmembers * sizeof *v);
-    size_t n = cli_group_pids(g, v);
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_integer(v[i]));
-    free(v);
-    return a;
-}
-
 static json_t *finding(const struct cli_group *g, int stable)
 {
     const struct cli_finding *f = stable ? cli_group_stable_first(g) : g->first;
@@ -123,7 +112,7 @@ static json_t *finding(const struct cli_group *g, int stable)
     json_object_set_new(o, "token", jhex(f->has_token && !stable, f->token));
     json_object_set_new(o, "routine", cli_jstr(f->routine));
     json_object_set_new(o, "thread", thread(f, stable));
-    json_object_set_new(o, "pids", stable ? json_null() : pids(g));
+    json_object_set_new(o, "pids", stable ? json_null() : cli_group_pids_json(g));
     free(msg);
     return o;
 }
@@ -172,19 +161,10 @@ static json_t *summary(const struct cli_set *set, const struct cli_groups *g)
     return o;
 }
 
-static int cmp_argv(const struct cli_report *a, const struct cli_report *b)
-{
-    for (size_t i = 0; i < a->argc && i < b->argc; i++) {
-        int c = strcmp(a->argv[i], b->argv[i]);
-        if (c)
-            return c;
-    }
-    return (a->argc > b->argc) - (a->argc < b->argc);
-}
-
 static int by_argv(const void *a, const void *b)
 {
-    return cmp_argv(*(const struct cli_report *const *)a, *(const struct cli_report *const *)b);
+    return cli_report_cmp_argv(*(const struct cli_report *const *)a,
+                               *(const struct cli_report *const *)b);
 }
 
 static int by_pid(const void *a, const void *b)

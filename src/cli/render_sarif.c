@@ -389,21 +389,17 @@ static json_t *properties(const struct sarif *s, const struct cli_group *g)
         json_object_set_new(p, "size", jint(f->size));
     if (f->has_region)
         json_object_set_new(p, "regionOffset", json_integer(f->region_offset));
-    int64_t *pids = cli_alloc(g->nmembers * sizeof *pids);
-    size_t np = cli_group_pids(g, pids);
-    json_object_set_new(p, "processes", json_integer((json_int_t)np));
+    json_t *pids = cli_group_pids_json(g);
+    json_object_set_new(p, "processes", json_integer((json_int_t)json_array_size(pids)));
     if (!s->o->stable) {
-        json_t *a = json_array();
-        for (size_t i = 0; i < np; i++)
-            json_array_append_new(a, json_integer(pids[i]));
-        json_object_set_new(p, "pids", a);
+        json_object_set_new(p, "pids", json_incref(pids));
         if (f->has_address) {
             char b[24];
             snprintf(b, sizeof b, "0x%llx", (unsigned long long)f->address);
             json_object_set_new(p, "address", json_string(b));
         }
     }
-    free(pids);
+    json_decref(pids);
     return p;
 }
 
