@@ -130,6 +130,21 @@ expect() {
 }
 
 # expect_count N -- the flattened report holds exactly N findings.
+# valid_reports NAME FILE... -- one TAP line: every raw report FILE validates against
+# reports/raw-report.schema.json (a SKIP line without python3-jsonschema).
+valid_reports() {
+    what=$1; shift
+    /usr/bin/python3 "$top_srcdir/tests/helpers/schema-check.py" \
+        "$top_srcdir/reports/raw-report.schema.json" "$@" >"$WORK/schema.out" 2>&1
+    rc=$?
+    if [ $rc -eq 77 ]; then
+        skip "python3-jsonschema is not installed"
+        return
+    fi
+    ok $rc "$what"
+    [ $rc -eq 0 ] || diag "$(grep -v ': valid$' "$WORK/schema.out")"
+}
+
 expect_count() {
     n=$(grep -vc '^summary' "$FLAT")
     [ "$n" -eq "$1" ]
