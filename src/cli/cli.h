@@ -245,6 +245,10 @@ void cli_json_init(void);
 struct json_t;
 struct json_t *cli_jstr(const char *s);
 struct json_t *cli_jstr_or_empty(const char *s); /* "" for NULL */
+/* cli_juint -- x as a JSON integer (clamped to INT64_MAX), null when !has;
+ * cli_jhex -- x as a "0x..." string, null when !has. */
+struct json_t *cli_juint(int has, uint64_t x);
+struct json_t *cli_jhex(int has, uint64_t x);
 /* cli_jend -- how r ended: {"how": "exit"|"exec"|"signal", "status", "signal",
  * "signal_name"}, each null where it does not apply or is not known; null when the
  * report does not say (an older version wrote it). */

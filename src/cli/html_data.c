@@ -40,20 +40,6 @@ struct ctx {
     size_t *proc; /* report index -> position in processes */
 };
 
-static json_t *jhex(int has, uint64_t x)
-{
-    char b[24];
-    if (!has)
-        return json_null();
-    snprintf(b, sizeof b, "0x%llx", (unsigned long long)x);
-    return json_string(b);
-}
-
-static json_t *jint(int has, uint64_t x)
-{
-    return has ? json_integer(x > INT64_MAX ? INT64_MAX : (json_int_t)x) : json_null();
-}
-
 /* intern -- the index of key in ix, adding value (stolen) to arr when new. */
 static json_int_t intern(json_t *ix, json_t *arr, char *key, json_t *(*make)(void *), void *arg)
 {
@@ -93,7 +79,7 @@ static json_t *make_frame(void *p)
     uint64_t where = f->module ? f->offset : f->address;
     return json_pack("[ooooobI]", cli_jstr(f->function), cli_jstr(f->file),
                      f->line > 0 ? json_integer(f->line) : json_null(), cli_jstr(f->module),
-                     jhex(!a->c->stable, where), f->inlined, snip);
+                     cli_jhex(!a->c->stable, where), f->inlined, snip);
 }
 
 static json_int_t frame_index(struct ctx *c, const struct cli_frame *f)
@@ -132,8 +118,8 @@ static json_t *region(const struct cli_finding *f, int stable)
 {
     if (!f->has_region)
         return json_null();
-    return json_pack("{sosos I}", "base", jhex(!stable, f->region_base), "size",
-                     jint(f->has_region_size, f->region_size), "offset",
+    return json_pack("{sosos I}", "base", cli_jhex(!stable, f->region_base), "size",
+                     cli_juint(f->has_region_size, f->region_size), "offset",
                      (json_int_t)f->region_offset);
 }
 
@@ -147,8 +133,8 @@ static json_t *make_region(void *p)
     struct region_arg *a = p;
     const struct cli_finding *f = a->f;
     return json_pack("{sIsosos[]}", "proc", (json_int_t)a->c->proc[f->report - a->c->set->r],
-                     "base", jhex(!a->c->stable, f->region_base), "size",
-                     jint(f->has_region_size, f->region_size), "ranges");
+                     "base", cli_jhex(!a->c->stable, f->region_base), "size",
+                     cli_juint(f->has_region_size, f->region_size), "ranges");
 }
 
 /* add_ranges -- every occurrence's ranges of finding i into its region's picture. */
@@ -167,14 +153,14 @@ static void add_ranges(struct ctx *c, const struct cli_group *g, size_t i)
         if (!f->nranges) {
             uint64_t size = f->has_size && f->size ? f->size : 1;
             json_array_append_new(ranges, json_pack("[IoI]", (json_int_t)f->region_offset,
-                                                    jint(1, size), (json_int_t)i));
+                                                    cli_juint(1, size), (json_int_t)i));
         }
         for (size_t k = 0; k < f->nranges; k++) {
             const struct cli_range *x = &f->ranges[k];
             uint64_t size = x->has_size && x->size ? x->size : 1;
             json_array_append_new(ranges,
                                   json_pack("[IoI]", (json_int_t)(x->address - f->region_base),
-                                            jint(1, size), (json_int_t)i));
+                                            cli_juint(1, size), (json_int_t)i));
         }
     }
 }
@@ -215,16 +201,17 @@ static json_t *finding(struct ctx *c, const struct cli_group *g)
     json_object_set_new(o, "kind", cli_jstr(f->kind));
     json_object_set_new(o, "severity", json_string(nv_severity_name(f->severity)));
     json_object_set_new(o, "message", cli_jstr(msg));
-    json_object_set_new(o, "count", jint(1, g->count));
-    json_object_set_new(o, "bytes", jint(g->has_bytes, g->bytes));
-    json_object_set_new(o, "size", jint(f->has_size, f->size));
-    json_object_set_new(o, "address", jhex(f->has_address && !c->stable, f->address));
-    json_object_set_new(o, "token", jhex(f->has_token && !c->stable, f->token));
+    json_object_set_new(o, "count", cli_juint(1, g->count));
+    json_object_set_new(o, "bytes", cli_juint(g->has_bytes, g->bytes));
+    json_object_set_new(o, "size", cli_juint(f->has_size, f->size));
+    json_object_set_new(o, "address", cli_jhex(f->has_address && !c->stable, f->address));
+    json_object_set_new(o, "token", cli_jhex(f->has_token && !c->stable, f->token));
     json_object_set_new(o, "routine", cli_jstr(f->routine));
     json_object_set_new(o, "region", region(f, c->stable));
     json_object_set_new(o, "thread", thread(f));
     json_object_set_new(
-        o, "tid", jint(f->has_thread && f->thread_tid > 0 && !c->stable, (uint64_t)f->thread_tid));
+        o, "tid",
+        cli_juint(f->has_thread && f->thread_tid > 0 && !c->stable, (uint64_t)f->thread_tid));
     json_object_set_new(o, "procs", procs(c, g));
     json_object_set_new(o, "pids", c->stable ? json_null() : cli_group_pids_json(g));
     json_object_set_new(o, "stack", json_integer(stack_index(c, &f->stack)));

@@ -23,20 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *jhex(int has, uint64_t x)
-{
-    char b[24];
-    if (!has)
-        return json_null();
-    snprintf(b, sizeof b, "0x%llx", (unsigned long long)x);
-    return json_string(b);
-}
-
-static json_t *jint(int has, uint64_t x)
-{
-    return has ? json_integer((json_int_t)x) : json_null();
-}
-
 static json_t *frame(const struct cli_frame *f, int stable)
 {
     json_t *o = json_object();
@@ -44,9 +30,9 @@ static json_t *frame(const struct cli_frame *f, int stable)
     json_object_set_new(o, "file", cli_jstr(f->file));
     json_object_set_new(o, "line", f->line > 0 ? json_integer(f->line) : json_null());
     json_object_set_new(o, "module", cli_jstr(f->module));
-    json_object_set_new(o, "offset", jhex(f->module && !stable, f->offset));
+    json_object_set_new(o, "offset", cli_jhex(f->module && !stable, f->offset));
     if (!f->module)
-        json_object_set_new(o, "address", jhex(!stable, f->address));
+        json_object_set_new(o, "address", cli_jhex(!stable, f->address));
     json_object_set_new(o, "inlined", json_boolean(f->inlined));
     return o;
 }
@@ -64,8 +50,8 @@ static json_t *region(const struct cli_finding *f, int stable)
     if (!f->has_region)
         return json_null();
     json_t *o = json_object();
-    json_object_set_new(o, "base", jhex(!stable, f->region_base));
-    json_object_set_new(o, "size", jint(f->has_region_size, f->region_size));
+    json_object_set_new(o, "base", cli_jhex(!stable, f->region_base));
+    json_object_set_new(o, "size", cli_juint(f->has_region_size, f->region_size));
     json_object_set_new(o, "offset", json_integer(f->region_offset));
     return o;
 }
@@ -101,15 +87,15 @@ static json_t *finding(const struct cli_group *g, int stable)
     json_object_set_new(o, "kind", cli_jstr(f->kind));
     json_object_set_new(o, "severity", cli_jstr(nv_severity_name(f->severity)));
     json_object_set_new(o, "pid", stable ? json_null() : json_integer(f->report->pid));
-    json_object_set_new(o, "address", jhex(f->has_address && !stable, f->address));
-    json_object_set_new(o, "size", jint(f->has_size, f->size));
+    json_object_set_new(o, "address", cli_jhex(f->has_address && !stable, f->address));
+    json_object_set_new(o, "size", cli_juint(f->has_size, f->size));
     json_object_set_new(o, "region", region(f, stable));
     json_object_set_new(o, "stack", stack(&f->stack, stable));
     json_object_set_new(o, "related", related(f, stable));
     json_object_set_new(o, "count", json_integer((json_int_t)g->count));
     json_object_set_new(o, "message", cli_jstr(msg));
-    json_object_set_new(o, "bytes", jint(g->has_bytes, g->bytes));
-    json_object_set_new(o, "token", jhex(f->has_token && !stable, f->token));
+    json_object_set_new(o, "bytes", cli_juint(g->has_bytes, g->bytes));
+    json_object_set_new(o, "token", cli_jhex(f->has_token && !stable, f->token));
     json_object_set_new(o, "routine", cli_jstr(f->routine));
     json_object_set_new(o, "thread", thread(f, stable));
     json_object_set_new(o, "pids", stable ? json_null() : cli_group_pids_json(g));

@@ -44,11 +44,6 @@ struct sarif {
     json_t *prints; /* fingerprint -> how many results carry it so far */
 };
 
-static json_t *jint(uint64_t x)
-{
-    return json_integer(x > LLONG_MAX ? LLONG_MAX : (json_int_t)x);
-}
-
 /* text -- {"text": s}, a SARIF message. */
 static json_t *text(const char *s)
 {
@@ -382,11 +377,11 @@ static char *fingerprint(struct sarif *s, const struct cli_finding *f)
 static json_t *properties(const struct sarif *s, const struct cli_group *g)
 {
     const struct cli_finding *f = g->first;
-    json_t *p = json_pack("{s:o}", "count", jint(g->count));
+    json_t *p = json_pack("{s:o}", "count", cli_juint(1, g->count));
     if (g->has_bytes)
-        json_object_set_new(p, "bytes", jint(g->bytes));
+        json_object_set_new(p, "bytes", cli_juint(1, g->bytes));
     if (f->has_size)
-        json_object_set_new(p, "size", jint(f->size));
+        json_object_set_new(p, "size", cli_juint(1, f->size));
     if (f->has_region)
         json_object_set_new(p, "regionOffset", json_integer(f->region_offset));
     json_t *pids = cli_group_pids_json(g);
@@ -430,7 +425,7 @@ static json_t *result(struct sarif *s, const struct cli_group *g)
     json_object_set_new(r, "stacks", stacks);
     json_object_set_new(r, "partialFingerprints", json_pack("{s:s}", "nvcheckStack/v1", fp));
     if (g->count >= 1)
-        json_object_set_new(r, "occurrenceCount", jint(g->count));
+        json_object_set_new(r, "occurrenceCount", cli_juint(1, g->count));
     json_object_set_new(r, "properties", properties(s, g));
     json_decref(rel);
     free(msg), free(tail), free(esc), free(full), free(fp);

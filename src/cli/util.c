@@ -201,6 +201,20 @@ json_t *cli_jstr_or_empty(const char *s)
     return cli_jstr(s ? s : "");
 }
 
+json_t *cli_juint(int has, uint64_t x)
+{
+    return has ? json_integer(x > INT64_MAX ? INT64_MAX : (json_int_t)x) : json_null();
+}
+
+json_t *cli_jhex(int has, uint64_t x)
+{
+    char b[24];
+    if (!has)
+        return json_null();
+    snprintf(b, sizeof b, "0x%llx", (unsigned long long)x);
+    return json_string(b);
+}
+
 json_t *cli_jend(const struct cli_report *r)
 {
     static const char *const how[] = {
