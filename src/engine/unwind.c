@@ -183,11 +183,20 @@ __attribute__((no_sanitize_address)) static uint32_t slots_by_size(uintptr_t *pc
     return k;
 }
 
+/* ThreadSanitizer builds (make check-tsan) walk with the cursor only: unw_backtrace's
+ * per-thread cache is freed by a thread-specific-data destructor that locks a mutex
+ * after TSan has retired the exiting thread, and TSan's interceptor then crashes. */
+#ifdef __SANITIZE_THREAD__
+#define SLOTS_BY_SIZE 0
+#else
+#define SLOTS_BY_SIZE 1
+#endif
+
 uint32_t nvu_capture_slots(uintptr_t *pcs, int32_t *off, uint32_t depth, uintptr_t slot0)
 {
     if (depth > NVE_MAX_FRAMES)
         depth = NVE_MAX_FRAMES;
-    uint32_t n = backtrace_p ? slots_by_size(pcs, off, depth, slot0) : 0;
+    uint32_t n = SLOTS_BY_SIZE && backtrace_p ? slots_by_size(pcs, off, depth, slot0) : 0;
     if (n == 0) {
         n = slots_by_cursor(pcs, off, depth, slot0);
         for (uint32_t k = 1; k < n; k++)
