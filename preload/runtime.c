@@ -354,10 +354,12 @@ NV_COLD void nvc_init(void)
 
 void nvc_set_busy(int busy)
 {
-    __atomic_store_n(&tls.busy, busy, __ATOMIC_RELEASE); /* as in nvc_leave */
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (!busy && tls.deferred)
-        release_deferred();
+    if (!busy) {
+        nvc_leave(NULL);
+        return;
+    }
+    __atomic_store_n(&tls.busy, 1, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* set before what follows, for our handlers */
 }
 
 /* ---- the end ---- */

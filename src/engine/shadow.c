@@ -388,10 +388,8 @@ int nve_store(struct nve_shadow *sh, struct nve_thread *t, uintptr_t a, size_t n
     struct set_arg x = {.over = over, .olo = a, .ohi = a + n};
     uintptr_t lo = a, hi = a + n;
     int create = 1;
-    if (over) {
+    if (over)
         over->len = 0;
-        over->addr = 0;
-    }
     switch (mode) {
     case NVE_STORE_DIRTY:
         x.v = &v;
@@ -409,11 +407,17 @@ int nve_store(struct nve_shadow *sh, struct nve_thread *t, uintptr_t a, size_t n
         create = 0;
         break;
     }
-    if (over && !create && lo < hi && scanning(sh, lo, hi)) {
-        over_by_scan(sh, &x);
+    int rc;
+    if (lo >= hi) {
+        rc = 0;
+    } else if (create || !scanning(sh, lo, hi)) {
+        rc = walk(sh, lo, hi, create, v_set, &x);
+    } else { /* a scan visits chunks out of address order: find over first */
+        if (over)
+            over_by_scan(sh, &x);
         x.over = NULL;
+        rc = scan(sh, lo, hi, v_set, &x);
     }
-    int rc = each_chunk(sh, lo, hi, create, v_set, &x);
     if (rc == 0 && mode == NVE_STORE_FLUSHED)
         note_pending(sh, t, line_down(a), line_up(a + n));
     return rc;

@@ -126,8 +126,6 @@ uint32_t nvu_capture(uintptr_t *pcs, uint32_t depth, uintptr_t caller)
     return k;
 }
 
-static uint32_t slots_by_cursor(uintptr_t *pcs, int32_t *off, uint32_t depth, uintptr_t slot0);
-
 /* ---- learned frame sizes ----
  * One 64-bit word per entry, so a reader racing a writer sees an old entry or a new
  * one, never half of each: the pc in the top 48 bits (user addresses are below 2^47),
@@ -162,24 +160,43 @@ static void frame_learn(uintptr_t pc, int64_t size)
 __attribute__((no_sanitize_address)) static uint32_t slots_by_size(uintptr_t *pcs, int32_t *off,
                                                                    uint32_t depth, uintptr_t slot0)
 {
-    void *buf[NVE_MAX_FRAMES + SELF_FRAMES_MAX];
-    int n = backtrace_p(buf, (int)depth + SELF_FRAMES_MAX), i = 0;
-    while (i < n && nvu_is_self((uintptr_t)buf[i]))
-        i++;
-    if (i == n || (uintptr_t)buf[i] != *(const uintptr_t *)slot0)
+    uint32_t n = nvu_capture(pcs, depth, 0); /* pcs[0] == 0 when nothing is the program's */
+    if (pcs[0] != *(const uintptr_t *)slot0)
         return 0;
-    uint32_t k = 0;
     int64_t o = 0;
-    for (; i < n && k < depth; i++, k++) {
-        uintptr_t pc = (uintptr_t)buf[i];
-        if (k > 0) {
-            int32_t d = frame_lookup(pcs[k - 1]);
-            if (d == 0 || (o += d) > INT32_MAX || *(const uintptr_t *)(slot0 + (uintptr_t)o) != pc)
-                return 0;
-        }
-        pcs[k] = pc;
+    off[0] = 0;
+    for (uint32_t k = 1; k < n; k++) {
+        int32_t d = frame_lookup(pcs[k - 1]);
+        if (d == 0 || (o += d) > INT32_MAX || *(const uintptr_t *)(slot0 + (uintptr_t)o) != pcs[k])
+            return 0;
         off[k] = (int32_t)o;
     }
+    return n;
+}
+
+/* slots_by_cursor -- a cursor walk: every frame's pc and the stack pointer below it. */
+static uint32_t slots_by_cursor(uintptr_t *pcs, int32_t *off, uint32_t depth, uintptr_t slot0)
+{
+    unw_context_t uc;
+    unw_cursor_t c;
+    if (!getcontext_p || getcontext_p(&uc) != 0 || init_local_p(&c, &uc) != 0)
+        return 0;
+    uint32_t k = 0;
+    do {
+        unw_word_t ip, sp;
+        if (get_reg_p(&c, UNW_REG_IP, &ip) < 0 || get_reg_p(&c, UNW_REG_SP, &sp) < 0)
+            break;
+        if (k == 0 && nvu_is_self(ip))
+            continue; /* our own frames */
+        /* The return address that brought us to this frame was read from the
+         * word below the caller's stack pointer. */
+        intptr_t d = (intptr_t)(sp - sizeof(uintptr_t) - slot0);
+        if (d < 0 || d > INT32_MAX || (k == 0 && d != 0))
+            return 0; /* not a plain stack walk (signal frame, other stack): no slots */
+        pcs[k] = ip;
+        off[k] = (int32_t)d;
+        k++;
+    } while (k < depth && step_p(&c) > 0);
     return k;
 }
 
@@ -203,32 +220,4 @@ uint32_t nvu_capture_slots(uintptr_t *pcs, int32_t *off, uint32_t depth, uintptr
             frame_learn(pcs[k - 1], (int64_t)off[k] - off[k - 1]);
     }
     return n;
-}
-
-/* slots_by_cursor -- a cursor walk: every frame's pc and the stack pointer below it. */
-static uint32_t slots_by_cursor(uintptr_t *pcs, int32_t *off, uint32_t depth, uintptr_t slot0)
-{
-    unw_context_t uc;
-    unw_cursor_t c;
-    if (!getcontext_p || getcontext_p(&uc) != 0 || init_local_p(&c, &uc) != 0)
-        return 0;
-    if (depth > NVE_MAX_FRAMES)
-        depth = NVE_MAX_FRAMES;
-    uint32_t k = 0;
-    do {
-        unw_word_t ip, sp;
-        if (get_reg_p(&c, UNW_REG_IP, &ip) < 0 || get_reg_p(&c, UNW_REG_SP, &sp) < 0)
-            break;
-        if (k == 0 && nvu_is_self(ip))
-            continue; /* our own frames */
-        /* The return address that brought us to this frame was read from the
-         * word below the caller's stack pointer. */
-        intptr_t d = (intptr_t)(sp - sizeof(uintptr_t) - slot0);
-        if (d < 0 || d > INT32_MAX || (k == 0 && d != 0))
-            return 0; /* not a plain stack walk (signal frame, other stack): no slots */
-        pcs[k] = ip;
-        off[k] = (int32_t)d;
-        k++;
-    } while (k < depth && step_p(&c) > 0);
-    return k;
 }
