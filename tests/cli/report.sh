@@ -183,7 +183,7 @@ ok $? "--max-findings 2: two blocks, then '... 5 more findings not shown'"
 run invalid-argument NVCHECK_OPTIONS=max_findings=2
 nvcheck report --stable "$OUT"
 is "$(sed -n 2p "$WORK/out")" \
-    "nvcheck: note: incomplete: 5 occurrences beyond max_findings=2 dropped; findings may be missing" \
+    "nvcheck: note: incomplete: 5 occurrences beyond max_findings=2 dropped (5 invalid-argument): raise max_findings to see them; findings may be missing" \
     "a process that hit max_findings: the text says so"
 nvcheck report -f json "$OUT"
 is "$(q "$WORK/out" '(d["summary"]["truncated"], d["summary"]["dropped_occurrences"],
