@@ -287,13 +287,15 @@ static void judge(const struct run *r, const struct cli_set *set, const struct c
     v->empty = !set->n && !v->incomplete;
 }
 
-/* gaps -- "; 1 unreadable; 2 processes left no report" */
-static void gaps(const struct cli_set *set)
+/* gaps -- "1 report unreadable; 2 processes left no report", each after sep. */
+static void gaps(const struct cli_set *set, const char *sep)
 {
     if (set->unreadable)
-        fprintf(stderr, "; %zu report%s unreadable", set->unreadable, plural(set->unreadable, "s"));
+        fprintf(stderr, "%s%zu report%s unreadable", sep, set->unreadable,
+                plural(set->unreadable, "s"));
     if (set->nlost)
-        fprintf(stderr, "; %zu process%s left no report", set->nlost, plural(set->nlost, "es"));
+        fprintf(stderr, "%s%zu process%s left no report", set->unreadable ? "; " : sep, set->nlost,
+                plural(set->nlost, "es"));
 }
 
 static void summary(const struct run *r, struct cli_set *set, const struct cli_groups *g,
@@ -316,7 +318,7 @@ static void summary(const struct run *r, struct cli_set *set, const struct cli_g
         fprintf(stderr, ", from %zu process%s", v->procs, plural(v->procs, "es"));
     else if (v->empty)
         fputs(": no process called the NV memory API and exited", stderr);
-    gaps(set);
+    gaps(set, "; ");
     fputc('\n', stderr);
     if (v->failing || v->dropped) {
         fprintf(stderr, "nvcheck: %zu finding%s", v->failing, plural(v->failing, "s"));
@@ -326,8 +328,8 @@ static void summary(const struct run *r, struct cli_set *set, const struct cli_g
         fprintf(stderr, " above the bar (--fail-on %s): exit status %d\n", r->fail_on, r->exitcode);
     } else if (v->incomplete) {
         fputs("nvcheck: the harvest is incomplete", stderr);
-        gaps(set);
-        fputs(": exit status 2\n", stderr);
+        gaps(set, " (");
+        fputs("): exit status 2\n", stderr);
     } else if (v->empty && !r->allow_empty) {
         fputs("nvcheck: nothing was checked: exit status 2 (--allow-empty if that is "
               "expected)\n",

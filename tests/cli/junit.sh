@@ -227,7 +227,7 @@ is "$(cat "$WORK/hostile.check")" ok \
 run invalid-argument NVCHECK_OPTIONS=max_findings=2
 junit truncated "$OUT"
 is "$(xs "$X" 'count(//testcase)' //testsuite/system-err)" \
-    "2|incomplete: the process kept at most 2 findings and dropped 5 more occurrences" \
+    "2|incomplete: the process kept at most 2 findings and dropped 5 more occurrences (raise max_findings to see them)" \
     "truncated report: system-err says what was dropped"
 
 # ---- -o ----

@@ -361,7 +361,7 @@ run invalid-argument NVCHECK_OPTIONS=max_findings=2
 sarif truncated "$OUT"
 is "$(q "$S" '(len(run["results"]), notes[0]["level"], notes[0]["message"]["text"])')" \
     "(2, 'warning', '$REPORTS: incomplete: the process kept at most 2 findings and dropped 5 \
-more occurrences')" \
+more occurrences (raise max_findings to see them)')" \
     "truncated report: a tool notification says what was dropped"
 
 # ---- -o ----
