@@ -309,14 +309,14 @@ static void summary(const struct run *r, struct cli_set *set, const struct cli_g
         cli_render_text(stderr, set, g, &ro);
     cli_roster_say(set, stderr);
     fputs("nvcheck: ", stderr);
-    if (set->n)
+    if (!v->empty)
         fprintf(stderr, "%zu report%s in ", set->n, plural(set->n, "s"));
     else
         fputs("no reports in ", stderr);
     cli_put_clean(stderr, r->dir);
-    if (set->n)
+    if (!v->empty)
         fprintf(stderr, ", from %zu process%s", v->procs, plural(v->procs, "es"));
-    else if (v->empty)
+    else
         fputs(": no process called the NV memory API and exited", stderr);
     gaps(set, "; ");
     fputc('\n', stderr);
