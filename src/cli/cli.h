@@ -334,8 +334,9 @@ struct json_t *cli_jhex(int has, uint64_t x);
 struct json_t *cli_jend(const struct cli_report *r);
 /* cli_out_open/close -- write path atomically (a temp file beside it, renamed when
  * complete); "-" or NULL is standard output; a character device or a FIFO (or a link
- * to one, as /dev/stdout is) is written into in place, as a stream. close returns
- * CLI_OK or CLI_BAD_INPUT (said why; the temp file is removed). */
+ * to one), or an open descriptor (/dev/stdout, /proc/self/fd/N, even when it is open
+ * on a regular file: appended to) is written into in place, as a stream. close
+ * returns CLI_OK or CLI_BAD_INPUT (said why; the temp file is removed). */
 struct cli_out {
     FILE *f;
     char *path, *tmp; /* tmp: NULL for a stream */

@@ -17,7 +17,8 @@
  *
  * Names come from DWARF, argv and hand-editable reports: everything is escaped, bytes
  * that are not UTF-8 and control characters that XML 1.0 forbids (even as references)
- * become U+FFFD, and newlines in attributes are written as references.
+ * become U+FFFD, and newlines in attributes, DEL and the C1 controls (U+009B is a
+ * terminal's CSI) are written as references.
  *
  * What the harvest lacks is a suite of its own, "nvcheck harvest", after the others:
  * a testcase in error for each process that started under the checker and left no
@@ -92,8 +93,8 @@ static void esc(FILE *out, const char *s, int attr)
             fputs("&quot;", out);
         else if (c == '\'' && attr)
             fputs("&apos;", out);
-        else if (c == '\r' || (attr && (c == '\n' || c == '\t')))
-            fprintf(out, "&#%u;", (unsigned)c);
+        else if (c == '\r' || (attr && (c == '\n' || c == '\t')) || (c >= 0x7f && c < 0xa0))
+            fprintf(out, "&#%u;", (unsigned)c); /* DEL, C1: a terminal must not see them raw */
         else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0xFFFD || c == 0xFFFE || c == 0xFFFF)
             fputs(REPLACEMENT, out);
         else

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -188,20 +189,46 @@ long cli_kinds_mask(const char *spec, const char *what)
     return mask;
 }
 
+/* through_fd -- path names an open descriptor, itself or through links (/dev/stdout,
+ * /proc/self/fd/1, /dev/fd/3): writing there means writing into what it is open on. */
+static int through_fd(const char *path)
+{
+    char cur[PATH_MAX], next[PATH_MAX];
+    snprintf(cur, sizeof cur, "%s", path);
+    for (int hop = 0; hop < 40; hop++) {
+        if (!strncmp(cur, "/dev/fd/", 8) || (!strncmp(cur, "/proc/", 6) && strstr(cur, "/fd/")))
+            return 1;
+        ssize_t n = readlink(cur, next, sizeof next - 1);
+        if (n < 0)
+            return 0;
+        next[n] = 0;
+        char *slash = strrchr(cur, '/');
+        if (next[0] == '/' || !slash)
+            snprintf(cur, sizeof cur, "%s", next);
+        else if ((size_t)(slash - cur) + 1 + (size_t)n < sizeof cur)
+            memcpy(slash + 1, next, (size_t)n + 1);
+        else
+            return 0;
+    }
+    return 0;
+}
+
 /* stream_target -- what path names, for cli_out_open: 0 a regular file, a symbolic
  * link to one, or nothing (written atomically); 1 a character device or FIFO, itself or
- * behind a link (/dev/null, a pipe, /proc/self/fd/1: written into in place -- renaming
- * over it would replace the node or the link with a regular file); -1 anything else
- * (said why). */
+ * behind a link (/dev/null, a pipe), or an open descriptor (/proc/self/fd/1): written
+ * into in place, appended to a regular file -- renaming over it would replace the
+ * node, the link or the file the shell opened; -1 anything else (said why). */
 static int stream_target(const char *path)
 {
     struct stat st;
-    if (stat(path, &st) < 0 || S_ISREG(st.st_mode))
+    if (stat(path, &st) < 0)
         return 0;
-    if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
-        return 1;
     if (S_ISDIR(st.st_mode))
         return cli_error(path, "cannot write: %s", strerror(EISDIR)), -1;
+    if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || (S_ISREG(st.st_mode) && through_fd(path)))
+        return 1;
+    if (S_ISREG(st.st_mode))
+        return 0;
     return cli_error(path, "cannot write: neither a regular file nor a device or FIFO"), -1;
 }
 
@@ -218,7 +245,7 @@ int cli_out_open(struct cli_out *o, const char *path)
         return CLI_BAD_INPUT;
     o->path = cli_strdup(path);
     o->tmp = stream ? NULL : cli_printf("%s.tmp.%d", path, (int)getpid());
-    int fd = stream ? open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC)
+    int fd = stream ? open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC)
                     : open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     o->f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!o->f) {
