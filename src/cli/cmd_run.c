@@ -266,11 +266,16 @@ struct verdict {
     int empty;        /* no report and nothing lost */
 };
 
+/* judge -- the verdict on set; with -q there are no groups (nothing is symbolised or
+ * shown), and findings count one by one. */
 static void judge(const struct run *r, const struct cli_set *set, const struct cli_groups *g,
                   struct verdict *v)
 {
     for (size_t i = 0; i < g->n; i++)
         v->failing += fails(r, g->g[i].first->kind_id, g->g[i].first->severity);
+    for (size_t i = 0; r->quiet && i < set->n; i++)
+        for (size_t j = 0; j < set->r[i].nfindings; j++)
+            v->failing += fails(r, set->r[i].findings[j].kind_id, set->r[i].findings[j].severity);
     for (size_t i = 0; i < set->n; i++)
         for (size_t k = 0; k < set->r[i].nby_kind; k++)
             if (fails(r, set->r[i].by_kind[k].kind_id, NV_SEV_ERROR))
@@ -357,8 +362,10 @@ static int verdict(const struct run *r, pid_t pid, int st)
         &set,
         &(struct cli_judge){
             .remove = 1, .prog = r->argv[0], .have_child = 1, .child = pid, .child_status = st});
-    cli_symbolize(&set, r->quiet);
-    cli_group(&set, &g);
+    if (!r->quiet) {
+        cli_symbolize(&set, 0);
+        cli_group(&set, &g);
+    }
     judge(r, &set, &g, &v);
     if (!r->quiet)
         summary(r, &set, &g, &v);
