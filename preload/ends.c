@@ -36,6 +36,7 @@
 #include "engine/say.h"
 #include "nvmem/export.h"
 #include "report.h"
+#include "roster.h"
 #include "signals.h"
 #include "sweep.h"
 
@@ -64,6 +65,7 @@ static void report(int nested)
     if (nested && (nve_shadow_locked(nvc.shadow) || nve_findings_locked(nvc.findings))) {
         nv_say("the process ended inside an NV API call while the checker held its locks; "
                "no report written");
+        nvc_roster_failed("it ended inside an NV API call while the checker held its locks");
         return;
     }
     if (!own && !outstanding())
@@ -85,6 +87,7 @@ static int finish(int how, int sig)
     nvc.end_how = how;
     nvc.end_sig = sig;
     report(nested);
+    nvc_roster_end(how == NVC_END_EXEC);
     __atomic_store_n(&nvc.finished, 1, __ATOMIC_RELEASE);
     nvc_set_busy(nested);
     return 1;
@@ -113,6 +116,7 @@ void nvc_end_by_signal(int sig)
         nvc_report_abandon();
         nv_say("internal error: %s while writing the report; no report written",
                nvc_signal_name(sig));
+        nvc_roster_failed("an internal error while it wrote its report");
         return;
     }
     if (getpid() != nvc.pid) /* a vfork child: its parent reports */
@@ -140,6 +144,7 @@ int nvc_exec_begin(void)
 void nvc_exec_failed(void)
 {
     nve_findings_clear(nvc.findings);
+    nvc_roster_exec_failed();
     nvc.used = 0;
     nvc.end_how = NVC_END_EXIT;
     __atomic_store_n(&nvc.finished, 0, __ATOMIC_RELAXED);

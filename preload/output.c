@@ -22,6 +22,7 @@
 #include "output.h"
 
 #include "engine/say.h"
+#include "roster.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -132,16 +133,20 @@ int nvc_out_open(struct nvc_out *o, const char *tmpl, pid_t pid)
     o->per_process = nvc_report_path(o->path, sizeof o->path - 20, tmpl, pid);
     if (o->per_process < 0) {
         nv_say("report path from NVCHECK_OUTPUT is too long; no report written");
+        nvc_roster_failed("the report path from NVCHECK_OUTPUT is too long");
         return -1;
     }
     int kind = o->per_process ? 0 : special(o->path, &why);
     if (kind < 0) {
         nv_say("cannot write report %s: %s", o->path, why);
+        nvc_roster_failed_at(o->path, why);
         return -1;
     }
     o->fd = kind ? open_stream(o) : open_temp(o);
     if (o->fd < 0) {
-        nv_say("cannot write report %s: %s", kind ? o->path : o->tmp, strerrordesc_np(errno));
+        int e = errno;
+        nv_say("cannot write report %s: %s", kind ? o->path : o->tmp, strerrordesc_np(e));
+        nvc_roster_failed_at(kind ? o->path : o->tmp, strerrordesc_np(e));
         return -1;
     }
     current_tmp = o->tmp;
@@ -181,7 +186,9 @@ int nvc_out_close(struct nvc_out *o, int err)
         unlink(o->tmp);
     current_tmp = NULL;
     writing = 0;
-    if (err)
+    if (err) {
         nv_say("cannot write report %s: %s", o->path, strerrordesc_np(err));
+        nvc_roster_failed_at(o->path, strerrordesc_np(err));
+    }
     return err ? -1 : 0;
 }

@@ -16,6 +16,7 @@
 #include "engine/stackdepot.h"
 #include "nvmem/ops.h"
 #include "output.h"
+#include "roster.h"
 #include "runtime.h"
 #include "signals.h"
 
@@ -306,6 +307,10 @@ static void w_process(struct jw *w)
     jw_end_arr(w);
     jw_key(w, "start_time");
     jw_i64(w, nvc.start_unix);
+    if (nvc_roster_image()[0]) { /* under nvcheck run: the marker this report answers for */
+        jw_key(w, "image");
+        jw_str(w, nvc_roster_image());
+    }
     jw_end_obj(w);
 }
 
@@ -485,6 +490,7 @@ void nvc_report_write(void)
     nv_arena_release(&arena);
     if (nvc_out_close(&o, err) < 0)
         return;
+    nvc_roster_published();
     if (!nvc.opt.quiet && (t.errors || t.warnings))
         nv_say("%u error%s, %u warning%s in pid %d; report: %s", t.errors, t.errors == 1 ? "" : "s",
                t.warnings, t.warnings == 1 ? "" : "s", (int)nvc.pid, o.path);

@@ -30,6 +30,7 @@
 #include "engine/unwind.h"
 #include "nvmem/token.h"
 #include "report.h"
+#include "roster.h"
 #include "signals.h"
 #include "sweep.h"
 
@@ -72,8 +73,10 @@ NV_COLD void nvc_fail(const char *what)
 {
     int expected = NVC_READY;
     if (__atomic_compare_exchange_n(&nvc.state, &expected, NVC_DISABLED, 0, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_RELAXED))
+                                    __ATOMIC_RELAXED)) {
         nv_say("internal error: %s; checking disabled, the program continues", what);
+        nvc_roster_failed("an internal error stopped the checker");
+    }
 }
 
 static void *reserve(size_t n)
@@ -220,8 +223,10 @@ struct nvc_thread *nvc_enter(void)
         nvc_leave(NULL);
         return NULL;
     }
-    if (!__atomic_load_n(&nvc.used, __ATOMIC_RELAXED))
+    if (!__atomic_load_n(&nvc.used, __ATOMIC_RELAXED)) {
         __atomic_store_n(&nvc.used, 1, __ATOMIC_RELAXED);
+        nvc_roster_used(); /* under nvcheck run: the marker says so (once) */
+    }
     return tls.thr;
 }
 
@@ -286,8 +291,10 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
     nvm_token_reset_lock();
-    if (!forking)
+    if (!forking) {
+        nvc_roster_fork_child(0, 0);
         return;
+    }
     nve_shadow_reset_locks(nvc.shadow);
     nve_findings_reset_lock(nvc.findings);
     nve_stack_reset_locks();
@@ -302,6 +309,7 @@ static void after_fork_child(void)
     for (uint32_t id = 1; id <= n && id < MAX_THREAD_IDS; id++)
         if (nvc.threads[id].busy && nvc.threads[id].busy != &tls.busy)
             nvc.threads[id].busy = NULL;
+    nvc_roster_fork_child(1, nvc.inherited);
     tls.busy = 0;
 }
 
@@ -346,9 +354,12 @@ NV_COLD void nvc_init(void)
         nv_say("%s", why);
     if (ok)
         nvc_signals_init();
+    nvc_roster_start();
     __atomic_store_n(&nvc.state, ok ? NVC_READY : NVC_DISABLED, __ATOMIC_RELEASE);
-    if (!ok)
+    if (!ok) {
         nv_say("cannot set up the checker (out of memory); checking disabled");
+        nvc_roster_failed("the checker could not be set up (out of memory)");
+    }
     nvc_set_busy(0);
 }
 

@@ -11,7 +11,14 @@ struct cli_supp_rule {
     int line;
     char *kind;    /* a kind name, or NULL for '*' */
     char *pattern; /* glob: '*' any run of characters, '?' one */
-    size_t hits;   /* finding groups this rule suppressed */
+    int at_offset; /* pattern is MODULE+0xOFFSET: module glob in module, ... */
+    char *module;
+    uint64_t offset;    /* ... and the frame's exact offset */
+    size_t hits;        /* finding groups this rule suppressed */
+    size_t module_hits; /* of them, matched by a module's name alone */
+    size_t generated;   /* "# nvcheck-generated: stacks=N" before it: N; 0 when none */
+    size_t nstacks;     /* distinct stacks (with lines) of the groups it suppressed */
+    char **stacks;
 };
 
 struct cli_supps {
@@ -22,9 +29,14 @@ struct cli_supps {
 /* cli_supp_load -- append the rules of path. Bad input: one line "nvcheck: FILE:LINE:
  * problem" (or "nvcheck: FILE: problem"), CLI_BAD_INPUT, and no rule of path kept. */
 int cli_supp_load(struct cli_supps *s, const char *path);
-/* cli_supp_match -- the first rule that suppresses f (and count a hit), or NULL. */
+/* cli_supp_match -- the first rule that suppresses f (and count a hit, and f's stack
+ * among the rule's distinct stacks), or NULL. */
 struct cli_supp_rule *cli_supp_match(struct cli_supps *s, const struct cli_finding *f);
 void cli_supp_free(struct cli_supps *s);
+/* cli_supp_warn -- a line for each rule broader than it looks: one that suppressed
+ * findings from more distinct stacks than it was generated from, or that matched by
+ * naming a module alone (every finding of its kind in that module). How many. */
+size_t cli_supp_warn(const struct cli_supps *s, FILE *out);
 /* cli_glob -- does s match pattern as a whole ('*' any run, '?' one character)? */
 int cli_glob(const char *pattern, const char *s);
 

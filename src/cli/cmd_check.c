@@ -9,6 +9,15 @@
  * A finding of a kind this nvcheck does not know (a newer interposer) is judged by its
  * severity: it is above a bar that takes in every known kind of that severity, as
  * "errors" and "warnings" do; a list of names cannot name it, so it is below that.
+ *
+ * The gate never says "clean" over something it could not look at. A report that
+ * cannot be read is bad input (exit 2), as is a directory with nothing in it (a job
+ * pointed at the wrong path: --allow-empty when that is expected) and a process the
+ * roster says left no report (roster.c): the summary is printed, then exit 2.
+ * Occurrences the interposer dropped past max_findings are known by kind alone: those
+ * above the bar fail the gate, since no rule or baseline can say they are known, and
+ * the summary says how many and that max_findings can be raised. A finding whose stack
+ * could not be stored is never taken for one in the baseline.
  */
 #include "check.h"
 
@@ -34,36 +43,40 @@ static const char usage[] =
     "                           them, or 'nvcheck report --format json' output) pass,\n"
     "                           matched by kind and stack, never address; repeatable\n"
     "      --stable             finding blocks without addresses or pids\n"
+    "      --allow-empty        a directory without reports is no error\n"
     "  -q, --quiet              no finding blocks, no warnings about missing binaries\n"
     "  -h, --help               this help\n"
     "\n"
     "Prints the findings that fail the gate, a summary line, each suppression rule used\n"
-    "with its hit count, and each rule never used.\n"
+    "with its hit count, each rule never used, and a warning for each rule broader than\n"
+    "it looks. Occurrences dropped past max_findings fail the gate when their kind is\n"
+    "above the bar.\n"
     "\n"
     "exit status: 0 nothing above the bar; 1 findings above it; 2 bad input (one line\n"
-    "names the file, or FILE:LINE of a suppression rule, and the problem).\n";
+    "names the file, or FILE:LINE of a suppression rule, and the problem): a report that\n"
+    "cannot be read, a directory without reports (unless --allow-empty), or a process\n"
+    "that started under the checker and left no report (each named).\n";
 
 struct check {
     long mask;
-    int quiet, stable;
+    int quiet, stable, allow_empty;
     struct cli_supps supps;
     struct cli_baseline base;
     struct cli_set set;
     struct cli_groups groups;
     struct cli_groups failing; /* borrowed from groups */
     size_t below, suppressed, baselined;
+    uint64_t dropped, dropped_below; /* occurrences past max_findings, above the bar or not */
+    size_t dropping;                 /* processes that dropped some */
 };
 
 static int options(struct check *c, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"fail-on", required_argument, NULL, 'F'},
-        {"suppressions", required_argument, NULL, 'S'},
-        {"baseline", required_argument, NULL, 'B'},
-        {"stable", no_argument, NULL, 's'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
+        {"fail-on", required_argument, NULL, 'F'},  {"suppressions", required_argument, NULL, 'S'},
+        {"baseline", required_argument, NULL, 'B'}, {"stable", no_argument, NULL, 's'},
+        {"allow-empty", no_argument, NULL, 'E'},    {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},           {0},
     };
     int ch;
     opterr = 0;
@@ -84,6 +97,9 @@ static int options(struct check *c, int argc, char **argv)
             break;
         case 's':
             c->stable = 1;
+            break;
+        case 'E':
+            c->allow_empty = 1;
             break;
         case 'q':
             c->quiet = 1;
@@ -106,12 +122,20 @@ static int options(struct check *c, int argc, char **argv)
     return CLI_OK;
 }
 
-/* load -- the reports; symbolise them and the baselines. */
+/* load -- the reports (every one tried, each bad one named); symbolise them and the
+ * baselines. A directory without reports is bad input unless --allow-empty. */
 static int load(struct check *c, int argc, char **argv)
 {
+    int rc = CLI_OK;
     for (int i = optind; i < argc; i++)
         if (cli_load_path(&c->set, argv[i]) != CLI_OK)
-            return CLI_BAD_INPUT;
+            rc = CLI_BAD_INPUT;
+    if (rc != CLI_OK)
+        return rc;
+    if (c->set.nempty && !c->allow_empty)
+        return cli_error(c->set.empty[0], "no reports (*.json) in this directory: nothing was "
+                                          "checked (--allow-empty if that is expected)");
+    cli_roster_judge(&c->set, &(struct cli_judge){0});
     cli_symbolize(&c->set, c->quiet);
     cli_baseline_finish(&c->base, c->quiet);
     return CLI_OK;
@@ -128,6 +152,32 @@ static int above(const struct check *c, const struct cli_finding *f)
     return 1;
 }
 
+/* above_kind -- the same for what is known by kind alone (dropped occurrences); an
+ * unknown kind counts as an error. */
+static int above_kind(const struct check *c, const struct cli_kind_total *k)
+{
+    struct cli_finding f = {.kind_id = k->kind_id, .severity = NV_SEV_ERROR};
+    return above(c, &f);
+}
+
+/* count_dropped -- the occurrences past max_findings, above the bar and below it. */
+static void count_dropped(struct check *c)
+{
+    for (size_t i = 0; i < c->set.n; i++) {
+        const struct cli_report *r = &c->set.r[i];
+        uint64_t any = 0;
+        for (size_t k = 0; k < r->nby_kind; k++) {
+            uint64_t d = r->by_kind[k].dropped;
+            if (above_kind(c, &r->by_kind[k]))
+                c->dropped += d;
+            else
+                c->dropped_below += d;
+            any += d;
+        }
+        c->dropping += any > 0;
+    }
+}
+
 static void sort_out(struct check *c)
 {
     cli_group(&c->set, &c->groups);
@@ -138,8 +188,9 @@ static void sort_out(struct check *c)
             c->suppressed++;
             continue;
         }
-        char *key = cli_finding_key(g->first, 0);
-        int known = cli_baseline_has(&c->base, key);
+        /* An empty stack (the stack store was full) is nothing a baseline can know. */
+        char *key = g->first->stack.n ? cli_finding_key(g->first, 0) : NULL;
+        int known = key && cli_baseline_has(&c->base, key);
         free(key);
         if (known)
             c->baselined++;
@@ -164,28 +215,51 @@ static void summary(const struct check *c, FILE *out)
         size_t j = i;
         while (j < c->failing.n && !strcmp(c->failing.g[j].first->kind, kind))
             j++; /* groups come ordered by severity, then kind */
-        fprintf(out, "%s%zu %s", i ? ", " : " (", j - i, kind);
+        fprintf(out, "%s%zu ", i ? ", " : " (", j - i);
+        cli_put_clean(out, kind);
         i = j;
     }
     fprintf(out, "%s, %zu below it; %zu suppressed; %zu in the baseline\n", c->failing.n ? ")" : "",
             c->below, c->suppressed, c->baselined);
-    for (size_t i = 0; i < c->supps.n; i++) {
-        const struct cli_supp_rule *r = &c->supps.v[i];
-        if (r->hits)
-            fprintf(out, "suppression %s:%d: %s:%s: %zu finding%s suppressed\n", r->file, r->line,
-                    r->kind ? r->kind : "*", r->pattern, r->hits, plural(r->hits));
-    }
+    if (c->dropped || c->dropped_below)
+        fprintf(out,
+                "nvcheck check: %llu more occurrence%s above the bar and %llu below it were "
+                "dropped: %zu process%s reached max_findings (raise it: NVCHECK_OPTIONS or nvcheck "
+                "run --options max_findings=N)%s\n",
+                (unsigned long long)c->dropped, plural(c->dropped),
+                (unsigned long long)c->dropped_below, c->dropping, c->dropping == 1 ? "" : "es",
+                c->dropped ? "; they fail the gate" : "");
+    if (c->set.nlost)
+        fprintf(out, "nvcheck check: %zu process%s left no report: exit status 2\n", c->set.nlost,
+                c->set.nlost == 1 ? "" : "es");
     for (size_t i = 0; i < c->supps.n; i++) {
         const struct cli_supp_rule *r = &c->supps.v[i];
         if (!r->hits)
-            fprintf(out, "unused suppression %s:%d: %s:%s\n", r->file, r->line,
-                    r->kind ? r->kind : "*", r->pattern);
+            continue;
+        fputs("suppression ", out);
+        cli_put_clean(out, r->file);
+        fprintf(out, ":%d: %s:", r->line, r->kind ? r->kind : "*");
+        cli_put_clean(out, r->pattern);
+        fprintf(out, ": %zu finding%s suppressed\n", r->hits, plural(r->hits));
     }
+    for (size_t i = 0; i < c->supps.n; i++) {
+        const struct cli_supp_rule *r = &c->supps.v[i];
+        if (r->hits)
+            continue;
+        fputs("unused suppression ", out);
+        cli_put_clean(out, r->file);
+        fprintf(out, ":%d: %s:", r->line, r->kind ? r->kind : "*");
+        cli_put_clean(out, r->pattern);
+        fputc('\n', out);
+    }
+    cli_supp_warn(&c->supps, out);
 }
 
 static int gate(struct check *c)
 {
     sort_out(c);
+    count_dropped(c);
+    cli_roster_say(&c->set, stderr);
     if (c->failing.n && !c->quiet) {
         struct cli_render_opts ro = {.stable = c->stable, .color = isatty(STDOUT_FILENO)};
         if (cli_render_text(stdout, &c->set, &c->failing, &ro) != CLI_OK)
@@ -195,7 +269,9 @@ static int gate(struct check *c)
     summary(c, stdout);
     if (fflush(stdout) != 0 || ferror(stdout))
         return cli_error("standard output", "%s", strerror(errno ? errno : EIO));
-    return c->failing.n ? CLI_FINDINGS : CLI_OK;
+    if (c->set.nlost)
+        return CLI_BAD_INPUT;
+    return c->failing.n || c->dropped ? CLI_FINDINGS : CLI_OK;
 }
 
 int cli_cmd_check(int argc, char **argv)

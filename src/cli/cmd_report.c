@@ -1,4 +1,13 @@
-/* cmd_report.c -- nvcheck report: merge, symbolise and render raw reports. */
+/* cmd_report.c -- nvcheck report: merge, symbolise and render raw reports.
+ *
+ * What cannot be read is bad input: every report is tried, each bad one named, and
+ * nothing is rendered (exit 2). A directory without reports is bad input too, unless
+ * --allow-empty says that is expected: then the empty harvest is rendered, and says
+ * so. A process that started under the checker and left no report (roster.c) makes
+ * the harvest partial: it is rendered, every format saying which processes are
+ * missing, each is named on stderr, and the exit status is 2 -- what was rendered is
+ * not all there was, and a CI step must not pass over that.
+ */
 #include "cli.h"
 
 #include <errno.h>
@@ -22,10 +31,14 @@ static const char usage[] =
     "      --color WHEN        text: auto (on a terminal, unless NO_COLOR is set; the\n"
     "                          default), always, never\n"
     "      --max-findings N    text: show the first N findings, then how many more\n"
+    "      --allow-empty       render a directory without reports (the output says so)\n"
     "  -q, --quiet             no warnings about missing or changed binaries\n"
     "  -h, --help              this help\n"
     "\n"
-    "exit status: 0 rendered; 2 bad input (one line names the file and the problem).\n";
+    "exit status: 0 rendered; 2 bad input (one line names the file and the problem;\n"
+    "nothing is rendered), a directory without reports (unless --allow-empty), or a\n"
+    "partial harvest: a process that started under the checker left no report (each\n"
+    "is named; the output is written and says so).\n";
 
 typedef int (*renderer)(FILE *, const struct cli_set *, const struct cli_groups *,
                         const struct cli_render_opts *);
@@ -54,7 +67,7 @@ struct opts {
     renderer fn;
     struct cli_render_opts ro;
     const char *output, *color;
-    int quiet;
+    int quiet, allow_empty;
 };
 
 static int bad_option(char **argv, int c)
@@ -79,6 +92,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"gen-suppressions", no_argument, NULL, 'G'},
         {"color", required_argument, NULL, 'C'},
         {"max-findings", required_argument, NULL, 'M'},
+        {"allow-empty", no_argument, NULL, 'E'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -117,6 +131,9 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'M':
             if (parse_count(optarg, &o->ro.max_findings) != 0)
                 return cli_error("report", "--max-findings: expected a number, got '%s'", optarg);
+            break;
+        case 'E':
+            o->allow_empty = 1;
             break;
         case 'q':
             o->quiet = 1;
@@ -164,14 +181,19 @@ int cli_cmd_report(int argc, char **argv)
         return rc;
     struct cli_set set = {0};
     rc = CLI_OK;
-    for (int i = optind; i < argc && rc == CLI_OK; i++) {
-        size_t before = set.n;
-        rc = cli_load_path(&set, argv[i]);
-        if (rc == CLI_OK && set.n == before) /* a directory: nothing to render is a mistake */
-            rc = cli_error(argv[i], "no reports (*.json) in this directory");
-    }
-    if (rc == CLI_OK)
+    for (int i = optind; i < argc; i++)
+        if (cli_load_path(&set, argv[i]) != CLI_OK)
+            rc = CLI_BAD_INPUT;
+    if (rc == CLI_OK && set.nempty && !o.allow_empty) /* nothing to render is a mistake */
+        rc = cli_error(set.empty[0], "no reports (*.json) in this directory (--allow-empty to "
+                                     "render an empty harvest)");
+    if (rc == CLI_OK) {
+        cli_roster_judge(&set, &(struct cli_judge){0});
+        cli_roster_say(&set, stderr);
         rc = render(&set, &o);
+        if (rc == CLI_OK && set.nlost)
+            rc = CLI_BAD_INPUT;
+    }
     cli_set_free(&set);
     return rc;
 }

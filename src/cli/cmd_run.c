@@ -19,6 +19,15 @@
  *
  * Not waited for: descendants still running when the program ends (daemons); their
  * reports come later, outside this summary.
+ *
+ * The verdict never says "clean" over a finding it did not see. A report in the
+ * directory that cannot be read is named and counted; so is a process that started
+ * under the interposer and left no report (the roster, roster.c: SIGKILL, the OOM
+ * killer, a report that could not be written, a daemon still running); and a run
+ * that produced no report at all checked nothing. Each of these makes the exit status
+ * 2 -- never the program's own -- unless findings fail the run (--error-exitcode);
+ * an empty harvest is accepted with --allow-empty. Occurrences dropped past
+ * max_findings count as findings of their kind.
  */
 #include "cli.h"
 
@@ -52,16 +61,20 @@ static const char usage[] =
     "      --fail-on KINDS     findings that fail the run: errors (default), warnings\n"
     "                          (any finding), or a comma list of kinds\n"
     "      --error-exitcode N  exit status when some do (1..255, default 66)\n"
-    "  -q, --quiet             no summary; the exit status still tells\n"
+    "      --allow-empty       no report at all is no error (PROG's status, as when\n"
+    "                          nothing was found)\n"
+    "  -q, --quiet             no summary (only what cannot be read and processes\n"
+    "                          without a report are named); the exit status tells\n"
     "  -h, --help              this help\n"
     "\n"
-    "exit status: 66 (--error-exitcode) when findings fail the run; else PROG's own,\n"
-    "or PROG's signal raised again when a signal killed it; 2 when PROG cannot be run\n"
-    "or the usage is wrong.\n";
+    "exit status: 66 (--error-exitcode) when findings fail the run; else 2 when a report\n"
+    "cannot be read, a process left no report (each is named), or no process wrote one\n"
+    "(unless --allow-empty); else PROG's own, or PROG's signal raised again when a\n"
+    "signal killed it. 2 also when PROG cannot be run or the usage is wrong.\n";
 
 /* ---- options ---- */
 
-enum { OPT_OPTIONS = 256, OPT_FAIL_ON, OPT_EXITCODE };
+enum { OPT_OPTIONS = 256, OPT_FAIL_ON, OPT_EXITCODE, OPT_ALLOW_EMPTY };
 
 static int exit_code(const char *s, int *out)
 {
@@ -82,6 +95,7 @@ static int parse(struct run *r, int argc, char **argv)
         {"options", required_argument, NULL, OPT_OPTIONS},
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
         {"error-exitcode", required_argument, NULL, OPT_EXITCODE},
+        {"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -104,6 +118,9 @@ static int parse(struct run *r, int argc, char **argv)
         case OPT_EXITCODE:
             if (exit_code(optarg, &r->exitcode) != CLI_OK)
                 return CLI_BAD_INPUT;
+            break;
+        case OPT_ALLOW_EMPTY:
+            r->allow_empty = 1;
             break;
         case 'q':
             r->quiet = 1;
@@ -173,7 +190,7 @@ static void exec_program(const struct run *r, const sigset_t *mask, int fd)
 
 /* run_program -- start it, pass signals on until it ends; its wait status, or -1
  * when it could not be started (said why). */
-static int run_program(const struct run *r)
+static int run_program(const struct run *r, pid_t *started)
 {
     struct sigaction saved[NPASSED];
     sigset_t block, mask;
@@ -195,7 +212,7 @@ static int run_program(const struct run *r)
         sigprocmask(SIG_SETMASK, &mask, NULL);
         return cli_error("run", "fork: %s", strerror(fork_errno)), -1;
     }
-    child = pid;
+    child = *started = pid;
     handlers(saved, 1);
     sigprocmask(SIG_SETMASK, &mask, NULL);
     ssize_t n = read(fds[0], &e, sizeof e);
@@ -214,9 +231,9 @@ static int run_program(const struct run *r)
 
 /* ---- the summary ---- */
 
-static int fails(const struct run *r, const struct cli_finding *f)
+static int fails(const struct run *r, int kind_id, int severity)
 {
-    return f->kind_id >= 0 ? (int)((r->fail_mask >> f->kind_id) & 1) : f->severity == NV_SEV_ERROR;
+    return kind_id >= 0 ? (int)((r->fail_mask >> kind_id) & 1) : severity == NV_SEV_ERROR;
 }
 
 static const char *plural(size_t n, const char *many)
@@ -233,63 +250,134 @@ static void by_kind(const struct cli_groups *g)
         const char *kind = g->g[i].first->kind;
         for (n = 1; i + n < g->n && !strcmp(g->g[i + n].first->kind, kind); n++)
             ;
-        fprintf(stderr, "%s %s %zu", i ? "," : "", kind, n);
+        fprintf(stderr, "%s ", i ? "," : "");
+        cli_put_clean(stderr, kind);
+        fprintf(stderr, " %zu", n);
     }
     fputc('\n', stderr);
 }
 
-static void summary(const struct run *r, struct cli_set *set)
+/* The harvest, judged. */
+struct verdict {
+    size_t failing;   /* finding groups above the bar */
+    uint64_t dropped; /* occurrences past max_findings of kinds above the bar */
+    size_t procs;     /* distinct pids among the reports */
+    int incomplete;   /* unreadable reports or lost processes */
+    int empty;        /* no report and nothing lost */
+};
+
+/* judge -- the verdict on set; with -q there are no groups (nothing is symbolised or
+ * shown), and findings count one by one. */
+static void judge(const struct run *r, const struct cli_set *set, const struct cli_groups *g,
+                  struct verdict *v)
 {
-    struct cli_groups g = {0};
-    struct cli_render_opts ro = {.max_findings = SHOWN, .color = isatty(STDERR_FILENO)};
-    size_t procs = 0, failing = 0;
-    if (!set->n) {
-        fprintf(stderr,
-                "nvcheck: no reports in %s: no process called the NV memory API and "
-                "exited\n",
-                r->dir);
-        return;
-    }
-    cli_symbolize(set, 0);
-    cli_group(set, &g);
-    if (g.n)
-        by_kind(&g);
-    cli_render_text(stderr, set, &g, &ro);
+    for (size_t i = 0; i < g->n; i++)
+        v->failing += fails(r, g->g[i].first->kind_id, g->g[i].first->severity);
+    for (size_t i = 0; r->quiet && i < set->n; i++)
+        for (size_t j = 0; j < set->r[i].nfindings; j++)
+            v->failing += fails(r, set->r[i].findings[j].kind_id, set->r[i].findings[j].severity);
+    for (size_t i = 0; i < set->n; i++)
+        for (size_t k = 0; k < set->r[i].nby_kind; k++)
+            if (fails(r, set->r[i].by_kind[k].kind_id, NV_SEV_ERROR))
+                v->dropped += set->r[i].by_kind[k].dropped;
+    int64_t *pids = cli_alloc((set->n ? set->n : 1) * sizeof *pids);
     for (size_t i = 0, k; i < set->n; i++) {
-        for (k = 0; k < i && set->r[k].pid != set->r[i].pid; k++)
+        for (k = 0; k < v->procs && pids[k] != set->r[i].pid; k++)
             ;
-        procs += k == i;
+        if (k == v->procs)
+            pids[v->procs++] = set->r[i].pid;
     }
-    for (size_t i = 0; i < g.n; i++)
-        failing += fails(r, g.g[i].first);
-    fprintf(stderr, "nvcheck: %zu report%s in %s, from %zu process%s\n", set->n,
-            plural(set->n, "s"), r->dir, procs, plural(procs, "es"));
-    if (failing)
-        fprintf(stderr, "nvcheck: %zu finding%s above the bar (--fail-on %s): exit status %d\n",
-                failing, plural(failing, "s"), r->fail_on, r->exitcode);
-    cli_groups_free(&g);
+    free(pids);
+    v->incomplete = set->unreadable || set->nlost;
+    v->empty = !set->n && !v->incomplete;
 }
 
-/* verdict -- read this run's reports, sum up; our exit status, or -SIGNAL to raise. */
-static int verdict(const struct run *r, int st)
+/* gaps -- "1 report unreadable; 2 processes left no report", each after sep. */
+static void gaps(const struct cli_set *set, const char *sep)
+{
+    if (set->unreadable)
+        fprintf(stderr, "%s%zu report%s unreadable", sep, set->unreadable,
+                plural(set->unreadable, "s"));
+    if (set->nlost)
+        fprintf(stderr, "%s%zu process%s left no report", set->unreadable ? "; " : sep, set->nlost,
+                plural(set->nlost, "es"));
+}
+
+static void summary(const struct run *r, struct cli_set *set, const struct cli_groups *g,
+                    const struct verdict *v)
+{
+    struct cli_render_opts ro = {
+        .max_findings = SHOWN, .color = isatty(STDERR_FILENO), .harvest_said = 1};
+    if (g->n)
+        by_kind(g);
+    if (set->n)
+        cli_render_text(stderr, set, g, &ro);
+    cli_roster_say(set, stderr);
+    fputs("nvcheck: ", stderr);
+    if (!v->empty)
+        fprintf(stderr, "%zu report%s in ", set->n, plural(set->n, "s"));
+    else
+        fputs("no reports in ", stderr);
+    cli_put_clean(stderr, r->dir);
+    if (!v->empty)
+        fprintf(stderr, ", from %zu process%s", v->procs, plural(v->procs, "es"));
+    else
+        fputs(": no process called the NV memory API and exited", stderr);
+    gaps(set, "; ");
+    fputc('\n', stderr);
+    if (v->failing || v->dropped) {
+        fprintf(stderr, "nvcheck: %zu finding%s", v->failing, plural(v->failing, "s"));
+        if (v->dropped)
+            fprintf(stderr, " and %llu dropped occurrence%s", (unsigned long long)v->dropped,
+                    plural(v->dropped, "s"));
+        fprintf(stderr, " above the bar (--fail-on %s): exit status %d\n", r->fail_on, r->exitcode);
+    } else if (v->incomplete) {
+        fputs("nvcheck: the harvest is incomplete", stderr);
+        gaps(set, " (");
+        fputs("): exit status 2\n", stderr);
+    } else if (v->empty && !r->allow_empty) {
+        fputs("nvcheck: nothing was checked: exit status 2 (--allow-empty if that is "
+              "expected)\n",
+              stderr);
+    }
+}
+
+/* verdict -- read this run's reports and markers, sum up; our exit status, or -SIGNAL
+ * to raise. */
+static int verdict(const struct run *r, pid_t pid, int st)
 {
     struct cli_set set = {0};
-    int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0, failed = 0;
+    struct cli_groups g = {0};
+    struct verdict v = {0};
+    int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
     if (sig && !r->quiet) {
         const char *name = sigabbrev_np(sig);
-        fprintf(stderr, "nvcheck: %s killed by signal %d%s%s%s\n", r->argv[0], sig,
-                name ? " (SIG" : "", name ? name : "", name ? ")" : "");
+        fprintf(stderr, "nvcheck: ");
+        cli_put_clean(stderr, r->argv[0]);
+        fprintf(stderr, " killed by signal %d%s%s%s\n", sig, name ? " (SIG" : "", name ? name : "",
+                name ? ")" : "");
     }
-    int rc = cli_load_dir(&set, r->dir, r->run_id);
-    for (size_t i = 0; rc == CLI_OK && i < set.n; i++)
-        for (size_t j = 0; j < set.r[i].nfindings; j++)
-            failed |= fails(r, &set.r[i].findings[j]);
-    if (rc == CLI_OK && !r->quiet)
-        summary(r, &set);
+    cli_load_dir(&set, r->dir, r->run_id); /* says what it cannot read, even with -q */
+    cli_roster_judge(
+        &set,
+        &(struct cli_judge){
+            .remove = 1, .prog = r->argv[0], .have_child = 1, .child = pid, .child_status = st});
+    if (!r->quiet) {
+        cli_symbolize(&set, 0);
+        cli_group(&set, &g);
+    }
+    judge(r, &set, &g, &v);
+    if (!r->quiet)
+        summary(r, &set, &g, &v);
+    else
+        cli_roster_say(&set, stderr); /* what is missing is said, as bad input is */
+    cli_groups_free(&g);
     cli_set_free(&set);
-    if (rc != CLI_OK)
-        return rc;
-    return failed ? r->exitcode : sig ? -sig : WEXITSTATUS(st);
+    if (v.failing || v.dropped)
+        return r->exitcode;
+    if (v.incomplete || (v.empty && !r->allow_empty))
+        return CLI_BAD_INPUT;
+    return sig ? -sig : WEXITSTATUS(st);
 }
 
 /* The C++ runtime's emergency exception pool (libstdc++, for demangling): freed at a
@@ -322,8 +410,9 @@ int cli_cmd_run(int argc, char **argv)
     if (rc == CLI_OK)
         rc = run_setup(&r);
     if (rc == CLI_OK) {
-        int st = run_program(&r);
-        rc = st < 0 ? CLI_BAD_INPUT : verdict(&r, st);
+        pid_t pid = 0;
+        int st = run_program(&r, &pid);
+        rc = st < 0 ? CLI_BAD_INPUT : verdict(&r, pid, st);
     }
     run_free(&r);
     return rc < 0 ? die_of(-rc) : rc;

@@ -4,8 +4,8 @@
  * and cheap to read is shown: absolute paths (DWARF names joined to the compilation
  * directory; a relative name would be read relative to wherever nvcheck runs) of
  * readable regular files (opened non-blocking, checked with fstat: a FIFO or a device
- * never blocks or floods the report) of at most MAX_FILE bytes without NUL bytes, at
- * most MAX_FILES files and MAX_TOTAL bytes in all. Each file is read once. Lines are
+ * never blocks or floods the report, and is named in one warning) of at most MAX_FILE bytes without
+ * NUL bytes, at most MAX_FILES files and MAX_TOTAL bytes in all. Each file is read once. Lines are
  * cut at MAX_LINE bytes (at a character boundary). A source newer than the binary
  * that ran is flagged: its lines may have moved since the build.
  */
@@ -65,6 +65,8 @@ static char *slurp(struct html_sources *s, const char *path, size_t *len, struct
     if (fd < 0)
         return NULL;
     char *buf = NULL;
+    if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        cli_warn("%s: not a regular file; its source lines are not shown", path);
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= MAX_FILE &&
         s->total + (size_t)st.st_size <= MAX_TOTAL) {
         size_t cap = (size_t)st.st_size, got = 0;

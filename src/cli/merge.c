@@ -3,7 +3,12 @@
  * Two findings are the same when their kind and their symbolised stacks (and related
  * stacks) are: a loop that leaves a thousand records unflushed in each of four worker
  * processes is one group with count 4000, not four findings. Keys never contain
- * addresses, so the grouping and the order are the same from run to run.
+ * addresses, so the grouping and the order are the same from run to run. The grouping
+ * key holds everything of a frame that a suppression rule can match -- function, the
+ * source file's full path, the module's path (and offset, for a frame without
+ * symbols) -- so that every member of a group is suppressed or none: the gate judges
+ * a group by its first member, and the same source built into two programs must not
+ * let a rule naming one program take the other's findings with it.
  */
 #include "cli.h"
 
@@ -71,10 +76,13 @@ static void stack_key(struct buf *b, const struct cli_stack *s, int lines)
         if (!first)
             add(b, " ");
         first = 0;
-        if (f->function || f->file) {
+        if (lines && (f->function || f->file)) { /* all that suppressions can match */
+            add(b, "%s@%s:%d(%s)", f->function ? f->function : "?", f->file ? f->file : "?",
+                f->line, f->module ? f->module : "");
+        } else if (lines && f->module) {
+            add(b, "%s+0x%llx", f->module, (unsigned long long)f->offset);
+        } else if (f->function || f->file) {
             add(b, "%s@%s", f->function ? f->function : "?", f->file ? base_name(f->file) : "?");
-            if (lines)
-                add(b, ":%d", f->line);
         } else if (f->module) {
             add(b, "%s+0x%llx", base_name(f->module), (unsigned long long)f->offset);
         } else {

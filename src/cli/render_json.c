@@ -183,6 +183,24 @@ static json_t *processes(const struct cli_set *set, int stable)
     return a;
 }
 
+/* harvest -- what the reports do not cover: lost processes, empty directories. */
+static json_t *harvest(const struct cli_set *set, int stable)
+{
+    json_t *lost = json_array(), *empty = json_array();
+    for (size_t i = 0; i < set->nlost; i++) {
+        const struct cli_lost *l = &set->lost[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "pid", stable ? json_null() : json_integer(l->pid));
+        json_object_set_new(o, "image", cli_jstr(l->image));
+        json_object_set_new(o, "exe", cli_jstr(l->exe));
+        json_object_set_new(o, "why", cli_jstr(l->why));
+        json_array_append_new(lost, o);
+    }
+    for (size_t i = 0; i < set->nempty; i++)
+        json_array_append_new(empty, cli_jstr(set->empty[i]));
+    return json_pack("{s:o, s:o}", "lost", lost, "empty", empty);
+}
+
 int cli_render_json(FILE *out, const struct cli_set *set, const struct cli_groups *g,
                     const struct cli_render_opts *o)
 {
@@ -195,9 +213,10 @@ int cli_render_json(FILE *out, const struct cli_set *set, const struct cli_group
     json_object_set_new(tool, "version", o->stable ? json_null() : json_string(PACKAGE_VERSION));
     json_object_set_new(root, "tool", tool);
     json_object_set_new(root, "processes", processes(set, o->stable));
+    json_object_set_new(root, "harvest", harvest(set, o->stable));
     for (size_t i = 0; i < g->n; i++)
         json_array_append_new(findings, finding(&g->g[i], o->stable));
-    int rc = json_dumpf(root, out, JSON_INDENT(2));
+    int rc = cli_json_dumpf(root, out, JSON_INDENT(2));
     json_decref(root);
     if (rc != 0 || fputc('\n', out) == EOF)
         return cli_error("report", "cannot write the JSON report");

@@ -17,7 +17,13 @@
  *
  * Names come from DWARF, argv and hand-editable reports: everything is escaped, bytes
  * that are not UTF-8 and control characters that XML 1.0 forbids (even as references)
- * become U+FFFD, and newlines in attributes are written as references.
+ * become U+FFFD, and newlines in attributes, DEL and the C1 controls (U+009B is a
+ * terminal's CSI) are written as references.
+ *
+ * What the harvest lacks is a suite of its own, "nvcheck harvest", after the others:
+ * a testcase in error for each process that started under the checker and left no
+ * report (its findings are missing), and a skipped one for each directory that held
+ * no report (nothing was checked there) -- an empty harvest never shows as green.
  *
  * --stable: no pids, timestamps or report paths; processes sorted by argv and then by
  * the findings they hold, which never depend on pids.
@@ -87,8 +93,8 @@ static void esc(FILE *out, const char *s, int attr)
             fputs("&quot;", out);
         else if (c == '\'' && attr)
             fputs("&apos;", out);
-        else if (c == '\r' || (attr && (c == '\n' || c == '\t')))
-            fprintf(out, "&#%u;", (unsigned)c);
+        else if (c == '\r' || (attr && (c == '\n' || c == '\t')) || (c >= 0x7f && c < 0xa0))
+            fprintf(out, "&#%u;", (unsigned)c); /* DEL, C1: a terminal must not see them raw */
         else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0xFFFD || c == 0xFFFE || c == 0xFFFF)
             fputs(REPLACEMENT, out);
         else
@@ -249,10 +255,47 @@ static void suite(const struct junit *j, size_t ri, size_t id)
     if (r->truncated)
         fprintf(out,
                 "    <system-err>incomplete: the process kept at most %lld findings and "
-                "dropped %lld more occurrences</system-err>\n",
+                "dropped %lld more occurrences (raise max_findings to see them)</system-err>\n",
                 (long long)r->max_findings, (long long)r->dropped_occurrences);
     fputs("  </testsuite>\n", out);
     free(name);
+}
+
+/* harvest -- the suite of what is missing: lost processes, empty directories. */
+static void harvest(const struct junit *j, size_t id)
+{
+    const struct cli_set *set = j->set;
+    FILE *out = j->out;
+    size_t n = set->nlost + set->nempty;
+    if (!n)
+        return;
+    fprintf(out,
+            "  <testsuite name=\"nvcheck harvest\" tests=\"%zu\" failures=\"0\" errors=\"%zu\" "
+            "skipped=\"%zu\" time=\"0\" id=\"%zu\">\n",
+            n, set->nlost, set->nempty, id);
+    for (size_t i = 0; i < set->nlost; i++) {
+        const struct cli_lost *l = &set->lost[i];
+        const char *exe = l->exe ? l->exe : "?";
+        char *name = j->o->stable ? cli_printf("process (%s)", base_name(exe))
+                                  : cli_printf("process %lld (%s)", (long long)l->pid, exe);
+        char *msg = cli_printf("left no report: %s; its findings are missing", l->why);
+        fputs("    <testcase classname=\"nvcheck\"", out);
+        attr(out, "name", name);
+        fputs(" time=\"0\">\n      <error type=\"lost-process\"", out);
+        attr(out, "message", msg);
+        fputs("/>\n    </testcase>\n", out);
+        free(name), free(msg);
+    }
+    for (size_t i = 0; i < set->nempty; i++) {
+        char *name = cli_printf("no reports in %s", set->empty[i]);
+        fputs("    <testcase classname=\"nvcheck\"", out);
+        attr(out, "name", name);
+        fputs(" time=\"0\">\n      <skipped message=\"nothing was checked there\"/>\n"
+              "    </testcase>\n",
+              out);
+        free(name);
+    }
+    fputs("  </testsuite>\n", out);
 }
 
 /* report_of -- the index in set of the report a finding came from. */
@@ -322,11 +365,12 @@ int cli_render_junit(FILE *out, const struct cli_set *set, const struct cli_grou
         qsort_r(order, set->n, sizeof *order, cmp_suites, &j);
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
     fprintf(out,
-            "<testsuites name=\"nvcheck\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+            "<testsuites name=\"nvcheck\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
             "time=\"0\">\n",
-            tests, failures);
+            tests + set->nlost + set->nempty, failures, set->nlost);
     for (size_t i = 0; i < set->n; i++)
         suite(&j, order[i], i);
+    harvest(&j, set->n);
     fputs("</testsuites>\n", out);
     for (size_t i = 0; i < set->n; i++)
         free(j.of[i]);

@@ -434,8 +434,17 @@ static json_t *result(struct sarif *s, const struct cli_group *g)
 
 /* ---- the run ---- */
 
-/* invocations -- one, successful; a note for each report that hit the interposer's cap
- * on findings, so an incomplete picture is never taken for a complete one. */
+/* note -- a toolExecutionNotification. */
+static json_t *note(const char *level, const char *msg)
+{
+    return json_pack("{s:s, s:o}", "level", level, "message", text(msg));
+}
+
+/* invocations -- one; a note for each report that hit the interposer's cap on
+ * findings, so an incomplete picture is never taken for a complete one; an error for
+ * each process that left no report, which makes the execution unsuccessful (its
+ * findings are missing); a note for a directory that held no report (nothing was
+ * checked there). */
 static json_t *invocations(const struct sarif *s, const struct cli_set *set)
 {
     json_t *notes = json_array();
@@ -445,13 +454,28 @@ static json_t *invocations(const struct sarif *s, const struct cli_set *set)
             continue;
         const char *who = s->o->stable && r->argc ? base_name(r->argv[0]) : r->path;
         char *m = cli_printf("%s: incomplete: the process kept at most %lld findings and "
-                             "dropped %lld more occurrences",
+                             "dropped %lld more occurrences (raise max_findings to see them)",
                              who, (long long)r->max_findings, (long long)r->dropped_occurrences);
-        json_array_append_new(notes,
-                              json_pack("{s:s, s:o}", "level", "warning", "message", text(m)));
+        json_array_append_new(notes, note("warning", m));
         free(m);
     }
-    json_t *inv = json_pack("{s:b}", "executionSuccessful", 1);
+    for (size_t i = 0; i < set->nlost; i++) {
+        const struct cli_lost *l = &set->lost[i];
+        char *m = s->o->stable ? cli_printf("process (%s) left no report: %s: its findings are "
+                                            "missing",
+                                            l->exe ? base_name(l->exe) : "?", l->why)
+                               : cli_printf("process %lld (%s) left no report: %s: its findings "
+                                            "are missing",
+                                            (long long)l->pid, l->exe ? l->exe : "?", l->why);
+        json_array_append_new(notes, note("error", m));
+        free(m);
+    }
+    for (size_t i = 0; i < set->nempty; i++) {
+        char *m = cli_printf("no reports in %s: nothing was checked there", set->empty[i]);
+        json_array_append_new(notes, note("note", m));
+        free(m);
+    }
+    json_t *inv = json_pack("{s:b}", "executionSuccessful", set->nlost == 0);
     if (json_array_size(notes))
         json_object_set_new(inv, "toolExecutionNotifications", json_incref(notes));
     json_decref(notes);
@@ -502,7 +526,7 @@ int cli_render_sarif(FILE *out, const struct cli_set *set, const struct cli_grou
     json_t *doc = json_pack("{s:s, s:s, s:[o]}", "$schema", SARIF_SCHEMA, "version", "2.1.0",
                             "runs", run(&s, set, g));
     int rc = CLI_OK;
-    if (json_dumpf(doc, out, JSON_INDENT(2)) != 0 || fputc('\n', out) == EOF)
+    if (cli_json_dumpf(doc, out, JSON_INDENT(2)) != 0 || fputc('\n', out) == EOF)
         rc = cli_error("sarif", "cannot write the output");
     json_decref(doc);
     json_decref(s.prints);

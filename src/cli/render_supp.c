@@ -1,17 +1,22 @@
 /* render_supp.c -- nvcheck report --gen-suppressions: rules that suppress these findings.
  *
- * For each finding group, a comment line (kind, innermost location, message), then the
- * rule KIND:FUNCTION naming the innermost frame's function -- the program's own call
- * into the API -- or, when that frame has no name, its module's base name. Groups that
- * give the same rule share it (a rule listed twice would be reported unused the second
- * time). Fed back with nvcheck check --suppressions, the output suppresses exactly these
- * findings (suppress.c matches a rule against every frame of a finding's stack, so a
- * rule naming a function such as main, which many stacks pass through, suppresses more
- * in later runs: review before committing).
+ * For each finding group, a comment line (kind, innermost location, message), then a
+ * rule as specific as the finding: KIND:FUNCTION naming the innermost frame's function
+ * -- the program's own call into the API -- or, when that frame has no name (a
+ * stripped program), KIND:MODULE+0xOFFSET naming that very call site. Never a module
+ * alone: "unflushed-write:app" would suppress every unflushed write in the program,
+ * the next build's new bugs too. A frame with neither (a bare address) gets a comment
+ * saying why there is no rule. Groups that give the same rule share it (a rule listed
+ * twice would be reported unused the second time), and the line before the rule,
+ * "# nvcheck-generated: stacks=N", records from how many distinct stacks it was made:
+ * nvcheck check warns when the rule later suppresses findings from more (suppress.c
+ * matches a rule against every frame of a finding's stack, so a rule naming a function
+ * such as main, which many stacks pass through, suppresses more in later runs).
  *
- * Names are written so that suppress.c reads back the same name: characters it would
- * not keep (control characters; blanks at either end, which it trims) become '?', its
- * one-character wildcard, and '*' or '?' inside names match themselves anyway.
+ * Names are written so that suppress.c reads back the same name: bytes it would not
+ * keep or a terminal must not see (control characters, C1 ones included, bytes that
+ * are not UTF-8; blanks at either end, which it trims) become '?', its one-character
+ * wildcard, one per byte; '*' or '?' inside names match themselves anyway.
  */
 #include "cli.h"
 
@@ -24,35 +29,30 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-/* pattern -- the name a rule for f names: the innermost frame's function, else its
- * module's base name; NULL when there is none. (Not the innermost frame that has a
- * name: in a stripped program that is libc's start-up code, which every stack passes
- * through, and the rule would suppress every finding of the kind.) */
-static const char *pattern(const struct cli_finding *f)
-{
-    if (!f->stack.n)
-        return NULL;
-    const struct cli_frame *fr = &f->stack.f[0];
-    if (fr->function && *fr->function)
-        return fr->function;
-    if (fr->module && *base_name(fr->module))
-        return base_name(fr->module);
-    return NULL;
-}
-
-/* rule -- "KIND:PATTERN" for f, made safe to read back; NULL when none. Caller frees. */
+/* rule -- "KIND:PATTERN" for f, made safe to read back; NULL when there is none: the
+ * innermost frame's function, else its module's base name + its offset. (Not the
+ * innermost frame that has a name: in a stripped program that is libc's start-up code,
+ * which every stack passes through.) Caller frees. */
 static char *rule(const struct cli_finding *f)
 {
-    const char *p = pattern(f);
-    if (!p)
-        return NULL;
+    const struct cli_frame *fr = f->stack.n ? &f->stack.f[0] : NULL;
     /* A kind this nvcheck does not know would be a bad line: '*' stands in. */
-    char *r = cli_printf("%s:%s", f->kind_id >= 0 ? f->kind : "*", p);
-    size_t start = strlen(r) - strlen(p), n = strlen(r);
-    for (size_t i = start; i < n; i++)
-        if ((unsigned char)r[i] < 0x20 || r[i] == 0x7f ||
-            ((i == start || i == n - 1) && (r[i] == ' ' || r[i] == '\t')))
-            r[i] = '?';
+    const char *kind = f->kind_id >= 0 ? f->kind : "*";
+    char *r;
+    if (fr && fr->function && *fr->function)
+        r = cli_printf("%s:%s", kind, fr->function);
+    else if (fr && fr->module && *base_name(fr->module))
+        r = cli_printf("%s:%s+0x%llx", kind, base_name(fr->module), (unsigned long long)fr->offset);
+    else
+        return NULL;
+    size_t start = strlen(kind) + 1, n = strlen(r);
+    for (size_t i = start; i < n;) {
+        size_t bad = cli_text_unsafe(r + i), k = bad ? bad : 1;
+        for (size_t j = 0; j < k; j++)
+            if (bad || ((i + j == start || i + j == n - 1) && (r[i] == ' ' || r[i] == '\t')))
+                r[i + j] = '?';
+        i += k;
+    }
     return r;
 }
 
@@ -60,8 +60,7 @@ static char *rule(const struct cli_finding *f)
  * would start a line of its own. */
 static void comment_text(FILE *out, const char *s)
 {
-    for (; s && *s; s++)
-        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+    cli_put_clean(out, s);
 }
 
 /* describe -- "# KIND at FUNCTION (FILE:LINE): MESSAGE" for the innermost frame, or
@@ -110,11 +109,28 @@ int cli_render_suppressions(FILE *out, const struct cli_set *set, const struct c
         if (seen)
             continue; /* listed with the first group that gave it */
         fputc('\n', out);
-        for (size_t j = i; j < g->n; j++)
-            if (j == i || (rules[i] && rules[j] && !strcmp(rules[i], rules[j])))
-                describe(out, g->g[j].first, o->stable);
-        fputs(rules[i] ? rules[i] : "# (no function or module name to suppress it by)", out);
-        fputc('\n', out);
+        char **stacks = cli_alloc(g->n * sizeof *stacks);
+        size_t nstacks = 0;
+        for (size_t j = i; j < g->n; j++) {
+            if (j != i && !(rules[i] && rules[j] && !strcmp(rules[i], rules[j])))
+                continue;
+            describe(out, g->g[j].first, o->stable);
+            char *key = cli_stack_key(&g->g[j].first->stack, 1);
+            size_t k = 0;
+            while (k < nstacks && strcmp(stacks[k], key))
+                k++;
+            if (k < nstacks)
+                free(key);
+            else
+                stacks[nstacks++] = key;
+        }
+        if (rules[i])
+            fprintf(out, "# nvcheck-generated: stacks=%zu\n%s\n", nstacks, rules[i]);
+        else
+            fputs("# (no rule: the call site has no function or module to name it by)\n", out);
+        for (size_t k = 0; k < nstacks; k++)
+            free(stacks[k]);
+        free(stacks);
     }
     for (size_t i = 0; i < g->n; i++)
         free(rules[i]);

@@ -38,12 +38,11 @@ struct ctx {
     const struct pal *p;
 };
 
-/* put -- s as printed text: control characters from a (possibly hand-made) report
- * become '?', so a report cannot move the cursor or split a line. */
+/* put -- s as printed text: control characters from a (possibly hand-made) report,
+ * C1 ones included, become '?', so a report cannot move the cursor or split a line. */
 static void put(FILE *out, const char *s)
 {
-    for (; *s; s++)
-        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+    cli_put_clean(out, s);
 }
 
 static const char *plural(uint64_t n)
@@ -218,8 +217,23 @@ static void header(const struct ctx *c, const struct cli_set *set, const struct 
             set->n == 1 ? "" : "es", programs, plural(programs), c->p->off);
 }
 
+/* dropped_kinds -- " (5 unflushed-write, 2 out-of-region)": what r dropped, by kind. */
+static void dropped_kinds(const struct ctx *c, const struct cli_report *r)
+{
+    int n = 0;
+    for (size_t k = 0; k < r->nby_kind; k++) {
+        if (!r->by_kind[k].dropped)
+            continue;
+        fprintf(c->out, "%s%llu ", n++ ? ", " : " (", (unsigned long long)r->by_kind[k].dropped);
+        put(c->out, r->by_kind[k].kind);
+    }
+    if (n)
+        fputc(')', c->out);
+}
+
 /* notes -- one line for every process that hit the interposer's caps: its findings
- * are incomplete, and people must not take the silence for a clean bill. */
+ * are incomplete, and people must not take the silence for a clean bill. So for the
+ * gaps of the harvest: processes that left no report, directories that held none. */
 static void notes(const struct ctx *c, const struct cli_set *set)
 {
     for (size_t i = 0; i < set->n; i++) {
@@ -233,14 +247,36 @@ static void notes(const struct ctx *c, const struct cli_set *set)
             fputs("): ", c->out);
         }
         fputs("incomplete:", c->out);
-        if (r->dropped_occurrences > 0)
-            fprintf(c->out, " %lld occurrence%s beyond max_findings=%lld dropped;",
+        if (r->dropped_occurrences > 0) {
+            fprintf(c->out, " %lld occurrence%s beyond max_findings=%lld dropped",
                     (long long)r->dropped_occurrences, plural((uint64_t)r->dropped_occurrences),
                     (long long)r->max_findings);
+            dropped_kinds(c, r);
+            fputs(": raise max_findings to see them;", c->out);
+        }
         if (r->stacks_dropped > 0)
             fprintf(c->out, " %lld stack%s not stored (the stack store was full);",
                     (long long)r->stacks_dropped, plural((uint64_t)r->stacks_dropped));
+        if (r->untracked_writes > 0)
+            fprintf(c->out, " %lld write%s not tracked (max_shadow_mb reached);",
+                    (long long)r->untracked_writes, plural((uint64_t)r->untracked_writes));
         fputs(" findings may be missing\n", c->out);
+    }
+    for (size_t i = 0; i < set->nlost && !c->o->harvest_said; i++) {
+        const struct cli_lost *l = &set->lost[i];
+        fputs("nvcheck: note: process ", c->out);
+        if (!c->o->stable)
+            fprintf(c->out, "%lld ", (long long)l->pid);
+        fputc('(', c->out);
+        put(c->out, l->exe ? l->exe : "?");
+        fputs(") left no report: ", c->out);
+        put(c->out, l->why);
+        fputs("; its findings are missing\n", c->out);
+    }
+    for (size_t i = 0; i < set->nempty && !c->o->harvest_said; i++) {
+        fputs("nvcheck: note: no reports in ", c->out);
+        put(c->out, set->empty[i]);
+        fputs(": nothing was checked there\n", c->out);
     }
 }
 

@@ -7,7 +7,7 @@
 struct run {
     const char *dir, *options, *fail_on;
     long fail_mask;
-    int exitcode, quiet;
+    int exitcode, quiet, allow_empty;
     char **argv; /* PROG ARGS */
     char *prog;  /* PROG as found through PATH */
     char *run_id;

@@ -4,10 +4,18 @@
  * that a mistake costs one line and exit status 2 and not a half-run program: the
  * program itself (looked up through PATH as execvp will), the interposer, the report
  * directory. Then the program's environment, built once for the child to set.
+ *
+ * Two of them would otherwise fail silently, the program running unchecked: an
+ * interposer whose path holds a blank or a colon (nvcheck installed under "my tools/"),
+ * which the loader splits into two names in LD_PRELOAD and loads neither; and a report
+ * directory whose name leaves no room for the names the interposer makes in it (the
+ * report, its temp file, the roster's marker): the interposer cannot hold it and the
+ * reports would land in the program's working directory, or nowhere.
  */
 #include "run.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -37,6 +45,24 @@ static char *interposer(void)
     return NULL;
 }
 
+/* preloadable -- so as an LD_PRELOAD entry: the loader splits the list at blanks and
+ * colons, so a path with one is replaced by its real path, if that has none; else
+ * NULL, said why. Takes so. */
+static char *preloadable(char *so)
+{
+    if (!so || !so[strcspn(so, " :")])
+        return so;
+    char *real = realpath(so, NULL);
+    if (real && !real[strcspn(real, " :")])
+        return free(so), real;
+    cli_error(so, "the interposer's path holds a blank or ':', where the loader splits "
+                  "LD_PRELOAD: nothing would be checked (install nvcheck under a path without "
+                  "them)");
+    free(real);
+    free(so);
+    return NULL;
+}
+
 /* make_dir -- dir and its missing parents; its absolute path (for the program,
  * which may change directory), or NULL when it cannot be made (said why). */
 static char *make_dir(const char *dir)
@@ -55,9 +81,13 @@ static char *make_dir(const char *dir)
     }
     free(p);
     struct stat st;
-    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && (p = realpath(dir, NULL)) != NULL)
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        err = ENOTDIR;
+    else if (!err && (p = realpath(dir, NULL)) != NULL)
         return p;
-    cli_error(dir, "cannot make the report directory: %s", strerror(err ? err : ENOTDIR));
+    else if (!err)
+        err = errno;
+    cli_error(dir, "cannot make the report directory: %s", strerror(err));
     return NULL;
 }
 
@@ -147,13 +177,32 @@ static char *make_run_id(void)
     return cli_printf("%s-%d-%lld-%08x", host, (int)getpid(), (long long)ts.tv_sec, rnd);
 }
 
+/* Room the interposer needs after the directory's name, within PATH_MAX: the temp
+ * file "/nvcheck.PID.N.json.tmp.PID.RANDOM" (preload/output.c), the marker
+ * "/nvcheck.PID.IMAGE.pending" (preload/roster.c), pids of up to 10 digits. */
+#define NAME_ROOM 64
+/* What NVCHECK_OUTPUT may hold (preload/runtime.c: char output[4096]). */
+#define OUTPUT_MAX 4095
+
+/* room -- dir leaves the interposer room for its names; else said why. */
+static int room(const char *dir, const char *output)
+{
+    if (strlen(dir) + NAME_ROOM < PATH_MAX && strlen(output) <= OUTPUT_MAX)
+        return CLI_OK;
+    return cli_error(dir,
+                     "the report directory's name is too long (%zu bytes): the "
+                     "interposer needs it under %d to name reports in it; choose a "
+                     "shorter --output",
+                     strlen(dir), PATH_MAX - NAME_ROOM);
+}
+
 int run_setup(struct run *r)
 {
     char *so, *dir, *p;
     if (!(r->prog = find_program(r->argv[0])))
         return cli_error(r->argv[0], "%s", strerror(errno));
     warn_setuid(r->argv[0], r->prog);
-    if (!(so = interposer()))
+    if (!(so = preloadable(interposer())))
         return CLI_BAD_INPUT;
     if (!(dir = make_dir(r->dir)))
         return free(so), CLI_BAD_INPUT;
@@ -167,6 +216,8 @@ int run_setup(struct run *r)
             *p++ = '%';
     }
     strcpy(p, "/nvcheck.%p.json");
+    if (room(dir, r->env_output) != CLI_OK)
+        return free(so), free(dir), CLI_BAD_INPUT;
     /* Later items win: the caller's, then --options; quiet, as we sum up. */
     r->env_options = cli_printf("%s%s%s%squiet=1", opts ? opts : "", opts && *opts ? ":" : "",
                                 r->options ? r->options : "", r->options && *r->options ? ":" : "");

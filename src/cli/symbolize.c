@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -76,17 +77,32 @@ static void open_module(struct symbolizer *sy, struct module *m, const char *bui
 {
     if (!strchr(m->path, '/'))
         return; /* linux-vdso.so.1 and friends: no file to read */
-    if (access(m->path, R_OK) != 0) {
+    /* Opened without blocking and checked: a FIFO or a device at a module's path (a
+     * report is input like any other) is never waited on or read. */
+    struct stat st;
+    int fd = open(m->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
         if (!sy->quiet)
             cli_warn("%s: not found; its frames are shown as module+offset", m->path);
         return;
     }
-    m->dwfl = dwfl_begin(&callbacks);
-    if (!m->dwfl)
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (!sy->quiet)
+            cli_warn("%s: not a regular file; its frames are shown as module+offset", m->path);
+        close(fd);
         return;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    m->dwfl = dwfl_begin(&callbacks);
+    if (!m->dwfl) {
+        close(fd);
+        return;
+    }
     dwfl_report_begin(m->dwfl);
-    m->mod = dwfl_report_elf(m->dwfl, m->path, m->path, -1, 0, false);
+    m->mod = dwfl_report_elf(m->dwfl, m->path, m->path, fd, 0, false);
     dwfl_report_end(m->dwfl, NULL, NULL);
+    if (!m->mod)
+        close(fd); /* consumed only on success */
     if (!m->mod) {
         if (!sy->quiet)
             cli_warn("%s: cannot read it (%s); its frames are shown as module+offset", m->path,

@@ -8,28 +8,94 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <jansson.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* utf8_len -- the length of the well-formed UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+    size_t n = *s >= 0xf0 && *s <= 0xf4 ? 4 : *s >= 0xe0 ? 3 : *s >= 0xc2 && *s < 0xe0 ? 2 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+size_t cli_text_unsafe(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    if (*s < 0x20 || *s == 0x7f)
+        return 1;
+    if (*s < 0x80)
+        return 0;
+    size_t n = utf8_len(s);
+    if (n == 0)
+        return 1;
+    return n == 2 && s[0] == 0xc2 && s[1] < 0xa0 ? 2 : 0; /* U+0080..U+009F: C1 controls */
+}
+
+char *cli_clean(char *s)
+{
+    char *o = s;
+    for (const char *p = s; *p;) {
+        size_t bad = cli_text_unsafe(p);
+        size_t n = bad ? bad : *(const unsigned char *)p < 0x80 ? 1 : utf8_len((const void *)p);
+        if (bad)
+            *o++ = '?';
+        else
+            memmove(o, p, n), o += n;
+        p += n;
+    }
+    *o = 0;
+    return s;
+}
+
+void cli_put_clean(FILE *out, const char *s)
+{
+    while (s && *s) {
+        size_t bad = cli_text_unsafe(s);
+        size_t n = bad ? bad : *(const unsigned char *)s < 0x80 ? 1 : utf8_len((const void *)s);
+        if (bad)
+            fputc('?', out);
+        else
+            fwrite(s, 1, n, out);
+        s += n;
+    }
+}
+
+/* say -- "nvcheck: " PREFIX, the message, a newline: one line however hostile the
+ * names in it (file names, strings quoted from reports), for a terminal to show as
+ * text. */
+static void say(const char *prefix, const char *what, const char *fmt, va_list ap)
+{
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    char *w = what ? cli_clean(cli_strdup(what)) : NULL;
+    fprintf(stderr, "nvcheck: %s%s%s%s\n", prefix, w ? w : "", w ? ": " : "",
+            msg ? cli_clean(msg) : fmt);
+    free(w);
+    free(msg);
+}
 
 int cli_error(const char *what, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "nvcheck: %s: ", what);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say("", what, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return CLI_BAD_INPUT;
 }
 
 void cli_warn(const char *fmt, ...)
 {
     va_list ap;
-    fputs("nvcheck: warning: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say("warning: ", NULL, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 void *cli_alloc(size_t n)
@@ -123,6 +189,49 @@ long cli_kinds_mask(const char *spec, const char *what)
     return mask;
 }
 
+/* through_fd -- path names an open descriptor, itself or through links (/dev/stdout,
+ * /proc/self/fd/1, /dev/fd/3): writing there means writing into what it is open on. */
+static int through_fd(const char *path)
+{
+    char cur[PATH_MAX], next[PATH_MAX];
+    snprintf(cur, sizeof cur, "%s", path);
+    for (int hop = 0; hop < 40; hop++) {
+        if (!strncmp(cur, "/dev/fd/", 8) || (!strncmp(cur, "/proc/", 6) && strstr(cur, "/fd/")))
+            return 1;
+        ssize_t n = readlink(cur, next, sizeof next - 1);
+        if (n < 0)
+            return 0;
+        next[n] = 0;
+        char *slash = strrchr(cur, '/');
+        if (next[0] == '/' || !slash)
+            snprintf(cur, sizeof cur, "%s", next);
+        else if ((size_t)(slash - cur) + 1 + (size_t)n < sizeof cur)
+            memcpy(slash + 1, next, (size_t)n + 1);
+        else
+            return 0;
+    }
+    return 0;
+}
+
+/* stream_target -- what path names, for cli_out_open: 0 a regular file, a symbolic
+ * link to one, or nothing (written atomically); 1 a character device or FIFO, itself or
+ * behind a link (/dev/null, a pipe), or an open descriptor (/proc/self/fd/1): written
+ * into in place, appended to a regular file -- renaming over it would replace the
+ * node, the link or the file the shell opened; -1 anything else (said why). */
+static int stream_target(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return 0;
+    if (S_ISDIR(st.st_mode))
+        return cli_error(path, "cannot write: %s", strerror(EISDIR)), -1;
+    if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || (S_ISREG(st.st_mode) && through_fd(path)))
+        return 1;
+    if (S_ISREG(st.st_mode))
+        return 0;
+    return cli_error(path, "cannot write: neither a regular file nor a device or FIFO"), -1;
+}
+
 int cli_out_open(struct cli_out *o, const char *path)
 {
     o->path = o->tmp = NULL;
@@ -131,11 +240,20 @@ int cli_out_open(struct cli_out *o, const char *path)
         o->f = stdout;
         return CLI_OK;
     }
+    int stream = stream_target(path);
+    if (stream < 0)
+        return CLI_BAD_INPUT;
     o->path = cli_strdup(path);
-    o->tmp = cli_printf("%s.tmp.%d", path, (int)getpid());
-    o->f = fopen(o->tmp, "wx");
+    o->tmp = stream ? NULL : cli_printf("%s.tmp.%d", path, (int)getpid());
+    int fd = stream ? open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC)
+                    : open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    o->f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!o->f) {
         int rc = cli_error(path, "cannot write: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        if (o->tmp && fd >= 0)
+            unlink(o->tmp);
         free(o->path);
         free(o->tmp);
         return rc;
@@ -156,9 +274,9 @@ int cli_out_close(struct cli_out *o)
         fclose(o->f), rc = CLI_BAD_INPUT;
     else if (fclose(o->f) != 0 || bad)
         rc = cli_error(o->path, "cannot write: %s", strerror(errno ? errno : EIO));
-    else if (rename(o->tmp, o->path) != 0)
+    else if (o->tmp && rename(o->tmp, o->path) != 0)
         rc = cli_error(o->path, "cannot write: %s", strerror(errno));
-    if (rc != CLI_OK)
+    if (rc != CLI_OK && o->tmp)
         unlink(o->tmp);
     free(o->path);
     free(o->tmp);
@@ -229,4 +347,43 @@ json_t *cli_jend(const struct cli_report *r)
     json_object_set_new(o, "signal", sig ? json_integer(r->end_signal) : json_null());
     json_object_set_new(o, "signal_name", sig ? cli_jstr(r->end_signal_name) : json_null());
     return o;
+}
+
+/* A JSON text as it is dumped, with DEL and the C1 controls (U+0080..U+009F) written
+ * as \u escapes: jansson writes them raw, and a terminal takes U+009B for CSI. Their
+ * bytes occur only inside strings (everything else in JSON is ASCII), where the
+ * escape means the same character. */
+struct c1esc {
+    FILE *out;
+    int held; /* a 0xC2 that may start a C1 control */
+};
+
+static int put_c1(const char *buf, size_t n, void *data)
+{
+    struct c1esc *e = data;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)buf[i];
+        if (e->held && b >= 0x80 && b < 0xa0) {
+            fprintf(e->out, "\\u%04x", b);
+            e->held = 0;
+            continue;
+        }
+        if (e->held)
+            fputc(0xc2, e->out);
+        e->held = b == 0xc2;
+        if (b == 0x7f)
+            fputs("\\u007f", e->out);
+        else if (!e->held)
+            fputc(b, e->out);
+    }
+    return 0;
+}
+
+int cli_json_dumpf(const struct json_t *v, FILE *out, size_t flags)
+{
+    struct c1esc e = {out, 0};
+    int rc = json_dump_callback(v, put_c1, &e, flags);
+    if (e.held)
+        fputc(0xc2, out);
+    return rc;
 }

@@ -235,16 +235,17 @@ gate 1 "1 finding above the bar (1 unflushed-write), 0 below it; 1 suppressed; 0
 lacks "unused"
 nvcheck report --gen-suppressions --stable "$O" "$U"
 golden check-gen-suppressions "$WORK/out"
-# An unsymbolised call site gets its module's base name; a newline in it (a raw report
-# is input like any other) can neither end the comment nor the rule early.
+# An unsymbolised call site gets its module's base name and offset; a newline in it (a
+# raw report is input like any other) can neither end the comment nor the rule early.
 edit_json "$UR" "$WORK/evil.json" '
 for m in d["modules"]:
     if m["path"].endswith("/tests/e2e/scenarios"): m["path"] = "/gone/evil\nname #1"'
+off=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["findings"][0]["stack"][0]["offset"])' "$UR")
 nvcheck report -q --gen-suppressions "$WORK/evil.json"
 cp "$WORK/out" "$WORK/gen-evil"
-[ "$(grep -v '^#' "$WORK/gen-evil" | grep -v '^$')" = 'unflushed-write:evil?name #1' ] &&
-    [ "$(wc -l <"$WORK/gen-evil")" -eq 4 ]
-ok $? "--gen-suppressions: module base name, control characters as '?'"
+[ "$(grep -v '^#' "$WORK/gen-evil" | grep -v '^$')" = "unflushed-write:evil?name #1+$off" ] &&
+    [ "$(wc -l <"$WORK/gen-evil")" -eq 5 ] && grep -qx '# nvcheck-generated: stacks=1' "$WORK/gen-evil"
+ok $? "--gen-suppressions: module base name + offset, control characters as '?'"
 gate 0 "0 findings above the bar, 0 below it; 1 suppressed; 0 in the baseline" \
     --suppressions "$WORK/gen-evil" "$WORK/evil.json"
 

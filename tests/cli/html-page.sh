@@ -146,6 +146,8 @@ else
     timeout 60 $NVCHECK report -f html -o "$WORK/h2.html" "$HOSTILE_REPORT" 2>"$WORK/err"
     is "$? $(page "$WORK/h2.html" '[f[6] for f in data["frames"] if f[0] == "hostile_write"]')" "0 [-1]" \
         "a source that is a FIFO is not read: no snippet, no hang"
+    is "$(grep -c "^nvcheck: warning: .*: not a regular file; its source lines are not shown$" "$WORK/err")" 1 \
+        "a source that is a FIFO: one warning"
 fi
 
 done_testing

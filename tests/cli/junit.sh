@@ -222,12 +222,33 @@ EOF
 is "$(cat "$WORK/hostile.check")" ok \
     "hostile: names and messages read back exactly (U+FFFD for what XML forbids)"
 
+# ---- the harvest: empty (--allow-empty), and a process that left no report ----
+
+mkdir "$WORK/empty-dir"
+junit empty --allow-empty "$WORK/empty-dir"
+is "$(xs "$X" /testsuites/@tests /testsuites/@failures //testsuite/@name //testsuite/@skipped \
+    //testcase/@name //testcase/skipped/@message)" \
+    "1|0|nvcheck harvest|1|no reports in $WORK/empty-dir|nothing was checked there" \
+    "empty harvest: a skipped testcase says nothing was checked"
+run unflushed
+mkdir "$WORK/lost" && cp $REPORTS "$WORK/lost/"
+printf 'u nvcheck-pending/1 4242 0123456789abcdef host-1-2-3 /bin/lost-prog\n' \
+    >"$WORK/lost/nvcheck.4242.0123456789abcdef.pending"
+nvcheck report -f junit --stable "$WORK/lost"
+[ "$RC" -eq 2 ] && grep -q '^nvcheck: process 4242 (/bin/lost-prog) left no report: ' "$WORK/err"
+ok $? "a lost process: rendered, named on stderr, exit status 2"
+X="$WORK/lost.xml" && cp "$WORK/out" "$X" && valid "$X" lost
+is "$(xs "$X" /testsuites/@tests /testsuites/@errors "//testsuite[2]/@name" "//testsuite[2]/@errors" \
+    "//testsuite[2]/testcase/@name" "//testsuite[2]/testcase/error/@type")" \
+    "2|1|nvcheck harvest|1|process (lost-prog)|lost-process" \
+    "a lost process: a testcase in error names it (--stable: no pid)"
+
 # ---- a report that hit the findings cap says so ----
 
 run invalid-argument NVCHECK_OPTIONS=max_findings=2
 junit truncated "$OUT"
 is "$(xs "$X" 'count(//testcase)' //testsuite/system-err)" \
-    "2|incomplete: the process kept at most 2 findings and dropped 5 more occurrences" \
+    "2|incomplete: the process kept at most 2 findings and dropped 5 more occurrences (raise max_findings to see them)" \
     "truncated report: system-err says what was dropped"
 
 # ---- -o ----

@@ -183,7 +183,7 @@ ok $? "--max-findings 2: two blocks, then '... 5 more findings not shown'"
 run invalid-argument NVCHECK_OPTIONS=max_findings=2
 nvcheck report --stable "$OUT"
 is "$(sed -n 2p "$WORK/out")" \
-    "nvcheck: note: incomplete: 5 occurrences beyond max_findings=2 dropped; findings may be missing" \
+    "nvcheck: note: incomplete: 5 occurrences beyond max_findings=2 dropped (5 invalid-argument): raise max_findings to see them; findings may be missing" \
     "a process that hit max_findings: the text says so"
 nvcheck report -f json "$OUT"
 is "$(q "$WORK/out" '(d["summary"]["truncated"], d["summary"]["dropped_occurrences"],
@@ -284,6 +284,69 @@ nvcheck report -o "$WORK/nodir/r.txt" "$R1"
 [ "$RC" -eq 2 ] && [ "$(wc -l <"$WORK/err")" -eq 1 ] && [ ! -s "$WORK/out" ] &&
     grep -q "^nvcheck: $WORK/nodir/r.txt: cannot write: " "$WORK/err"
 ok $? "-o into a missing directory: exit 2, one line naming it"
+
+# -o into what is not a regular file: written in place as a stream, never replaced.
+mkfifo "$WORK/o/fifo"
+cat "$WORK/o/fifo" >"$WORK/o/from-fifo" &
+reader=$!
+nvcheck report --stable -o "$WORK/o/fifo" "$R1"
+wait $reader
+[ "$RC" -eq 0 ] && [ -p "$WORK/o/fifo" ] && cmp -s "$WORK/o/from-fifo" "$WORK/expected"
+ok $? "-o FIFO: the reader gets the report, the FIFO stays a FIFO"
+ln -s /proc/self/fd/1 "$WORK/o/stdout-link"
+$NVCHECK report --stable -o "$WORK/o/stdout-link" "$R1" >"$WORK/o/via-link" 2>"$WORK/err"
+[ $? -eq 0 ] && [ -L "$WORK/o/stdout-link" ] && cmp -s "$WORK/o/via-link" "$WORK/expected"
+ok $? "-o a symlink to /proc/self/fd/1: written through it, the link stays"
+if [ "$(id -u)" -eq 0 ] && mknod "$WORK/o/null" c 1 3 2>/dev/null; then
+    nvcheck report -o "$WORK/o/null" "$R1"
+    [ "$RC" -eq 0 ] && [ -c "$WORK/o/null" ]
+    ok $? "-o a character device (a node of /dev/null): written into, the node stays"
+else
+    skip "not root: cannot make a device node to write into"
+fi
+nvcheck report -o "$WORK/o" "$R1"
+[ "$RC" -eq 2 ] && [ "$(cat "$WORK/err")" = "nvcheck: $WORK/o: cannot write: Is a directory" ]
+ok $? "-o a directory: one line, exit 2"
+[ "$(ls -A "$WORK/o" | tr '\n' ' ')" = "fifo from-fifo null r.txt stdout-link via-link " ] ||
+    [ "$(ls -A "$WORK/o" | tr '\n' ' ')" = "fifo from-fifo r.txt stdout-link via-link " ]
+ok $? "-o: no temp file left beside any of them"
+
+# ---- text from reports and file names reaches a terminal as text ----
+
+ESC=$(printf '\033') CSI1=$(printf '\302\233')
+q "$R1" 'json.dumps(dict(d, findings=[dict(F(0), kind="evil\x1b[2J\x9bkind",
+    message="m\x9b31m\x7fsg")]))' >"$WORK/evil.json"
+for fmt in text json sarif junit; do
+    nvcheck report -f $fmt "$WORK/evil.json"
+    ! grep -q "$ESC" "$WORK/out" && ! grep -q "$CSI1" "$WORK/out" && [ "$RC" -eq 0 ]
+    ok $? "$fmt: no ESC and no C1 control (U+009B) from a report reaches the output raw"
+done
+nvcheck report "$WORK/evil.json"
+grep -qx 'error: evil?\[2J?kind: m?31m?sg' "$WORK/out"
+ok $? "text: control characters, C1 ones too, shown as '?'"
+nvcheck report -f json "$WORK/evil.json"
+grep -qF '"message": "m\u009b31m\u007fsg"' "$WORK/out"
+ok $? "json: DEL and C1 controls as \\u escapes"
+nvcheck check "$WORK/evil.json"
+! grep -q "$ESC" "$WORK/out" && ! grep -q "$CSI1" "$WORK/out" &&
+    grep -qF 'nvcheck check: 1 finding above the bar (1 evil?[2J?kind)' "$WORK/out"
+ok $? "check: the kind in its summary, cleaned"
+evil_name="$WORK/o/x$(printf '\033')]0;pwned$(printf '\007')$(printf '\302\233')y.json"
+nvcheck report "$evil_name"
+! grep -q "$ESC" "$WORK/err" && ! grep -q "$CSI1" "$WORK/err" &&
+    [ "$(cat "$WORK/err")" = "nvcheck: $WORK/o/x?]0;pwned??y.json: No such file or directory" ]
+ok $? "a file name with escapes: named, cleaned"
+
+# ---- a module path that is a FIFO: never opened blocking ----
+
+mkfifo "$WORK/o/module.fifo"
+q "$R1" 'json.dumps(dict(d, modules=[dict(m, path="'"$WORK/o/module.fifo"'") if i == 0 else m
+                                    for i, m in enumerate(d["modules"])]))' >"$WORK/fifo-module.json"
+timeout 60 $NVCHECK report "$WORK/fifo-module.json" >"$WORK/out" 2>"$WORK/err"
+RC=$?
+[ "$RC" -eq 0 ] && [ "$(cat "$WORK/err")" = "nvcheck: warning: $WORK/o/module.fifo: not a regular file; its frames are shown as module+offset" ]
+ok $? "a FIFO as module path: one warning, frames as module+offset, no hang"
+[ "$RC" -eq 0 ] || diag "exit $RC: $(cat "$WORK/err")"
 
 # ---- colour: only when asked, or on a terminal ----
 

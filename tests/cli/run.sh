@@ -57,9 +57,17 @@ all_reports="$D/$files"
 fresh
 nvcheck run -o "$D" -- sh -c "'$SCEN' clean >/dev/null; exit 3"
 status "clean program exiting with 3" 3
-nvcheck run -o "$D" sh -c 'exit 4'
-status "PROG without --" 4
-lines "no API calls: summary" "nvcheck: no reports in DIR: no process called the NV memory API and exited"
+nvcheck run -o "$D" --allow-empty sh -c 'exit 4'
+status "PROG without --, --allow-empty" 4
+lines "no API calls, --allow-empty: summary" "nvcheck: no reports in DIR: no process called the NV memory API and exited"
+nvcheck run -o "$D" -- sh -c 'exit 4'
+status "no API calls: nothing was checked" 2
+lines "no API calls: summary" "nvcheck: no reports in DIR: no process called the NV memory API and exited
+nvcheck: nothing was checked: exit status 2 (--allow-empty if that is expected)"
+nvcheck run -o "$D" -q -- sh -c 'exit 0'
+status "no API calls, --quiet" 2
+[ ! -s "$WORK/err" ]
+ok $? "no API calls, --quiet: nothing on stderr, the exit status tells"
 
 # ---- findings: --error-exitcode, --fail-on, the summary ----
 
@@ -136,7 +144,7 @@ fresh
 extra="$top_builddir/.libs/libnvmem.so"
 saved=$NVCHECK
 NVCHECK="env LD_PRELOAD=${NV_ASAN_RUNTIME:+$NV_ASAN_RUNTIME:}$extra $NVCHECK_PLAIN"
-nvcheck run -o "$D" -- sh -c \
+nvcheck run -o "$D" --allow-empty -- sh -c \
     'printf "%s\n" "$LD_PRELOAD" "$NVCHECK_OUTPUT" "$NVCHECK_OPTIONS" "$NVCHECK_RUN_ID"
      grep -c libnvmem.so /proc/$$/maps'
 NVCHECK=$saved
@@ -161,7 +169,7 @@ sed -n 4p "$WORK/out" | grep -Eq '^[^ ]+-[0-9]+-[0-9]+-[0-9a-f]{8}$'
 ok $? "NVCHECK_RUN_ID: host-pid-time-random"
 
 printf 'one\ntwo\n' >"$WORK/in"
-nvcheck run -o "$D" -- cat <"$WORK/in"
+nvcheck run -o "$D" --allow-empty -- cat <"$WORK/in"
 [ "$RC" -eq 0 ] && [ "$(cat "$WORK/out")" = "one
 two" ]
 ok $? "stdin and stdout are the program's"
@@ -304,7 +312,7 @@ else
     T=$((T + 1)); echo "ok $T # SKIP env --default-signal is not supported"
 fi
 
-nvcheck run -o "$D" -- sh -c 'kill -ABRT $$'
+nvcheck run -o "$D" --allow-empty -- sh -c 'kill -ABRT $$'
 status "program killed by SIGABRT" 134
 grep -qx 'nvcheck: sh killed by signal 6 (SIGABRT)' "$WORK/err"
 ok $? "program killed by SIGABRT: said"

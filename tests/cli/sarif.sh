@@ -361,7 +361,7 @@ run invalid-argument NVCHECK_OPTIONS=max_findings=2
 sarif truncated "$OUT"
 is "$(q "$S" '(len(run["results"]), notes[0]["level"], notes[0]["message"]["text"])')" \
     "(2, 'warning', '$REPORTS: incomplete: the process kept at most 2 findings and dropped 5 \
-more occurrences')" \
+more occurrences (raise max_findings to see them)')" \
     "truncated report: a tool notification says what was dropped"
 
 # ---- -o ----
@@ -370,6 +370,30 @@ nvcheck report -f sarif -o "$WORK/o.sarif" "$UNFLUSHED"
 [ "$RC" -eq 0 ] && [ ! -s "$WORK/out" ] && [ -s "$WORK/o.sarif" ]
 ok $? "-o FILE: written there, nothing on stdout"
 valid "$WORK/o.sarif" "-o FILE"
+
+# ---- the harvest: empty (--allow-empty), and a process that left no report ----
+
+mkdir "$WORK/empty-dir"
+sarif empty --allow-empty "$WORK/empty-dir"
+is "$(q "$S" '(len(run["results"]), run["invocations"][0]["executionSuccessful"],
+              [(n["level"], n["message"]["text"]) for n in notes])')" \
+    "(0, True, [('note', 'no reports in $WORK/empty-dir: nothing was checked there')])" \
+    "empty harvest: no results, and a note says nothing was checked"
+run unflushed
+mkdir "$WORK/lost" && cp $REPORTS "$WORK/lost/"
+printf 'u nvcheck-pending/1 %s 0123456789abcdef host-1-2-3 /bin/lost-prog\n' 4242 \
+    >"$WORK/lost/nvcheck.4242.0123456789abcdef.pending"
+nvcheck report -f sarif "$WORK/lost"
+[ "$RC" -eq 2 ] && [ "$(cat "$WORK/err")" = "nvcheck: process 4242 (/bin/lost-prog) left no report: \
+it ended without writing one (killed by SIGKILL -- the OOM killer sends it -- or by something no \
+handler sees)" ]
+ok $? "a lost process: rendered, named on stderr, exit status 2"
+S="$WORK/lost.sarif" && cp "$WORK/out" "$S" && valid "$S" lost
+is "$(q "$S" '(len(run["results"]), run["invocations"][0]["executionSuccessful"],
+              [n["level"] for n in notes], notes[0]["message"]["text"].startswith(
+              "process 4242 (/bin/lost-prog) left no report: it ended without"))')" \
+    "(1, False, ['error'], True)" \
+    "a lost process: the execution is unsuccessful, an error notification names it"
 
 validate_all
 done_testing

@@ -1041,6 +1041,61 @@ static void s_exit_drains(void)
     exit(0);
 }
 
+/* ---- processes that leave no report (the roster, tests/cli/harvest.sh) ---- */
+
+/* kill-self: an unflushed write, then SIGKILL, which no handler sees. */
+static void s_kill_self(void)
+{
+    OK(RtlWriteNonVolatileMemory(tok, base + 64, src, 32, 0)); /* @nv:killed-write */
+    kill(getpid(), SIGKILL);
+    exit(93);
+}
+
+/* kill-child: a child uses the API and waits; the parent SIGKILLs it, reaps it, and
+ * ends cleanly itself. */
+static void s_kill_child(void)
+{
+    int fds[2], st;
+    char c;
+    if (pipe(fds) != 0)
+        exit(99);
+    pid_t pid = fork();
+    if (pid == 0) {
+        OK(RtlWriteNonVolatileMemory(tok, base + 128, src, 16, 0)); /* @nv:killed-child-write */
+        if (write(fds[1], "x", 1) != 1)
+            _exit(99);
+        for (;;)
+            pause();
+    }
+    if (pid < 0 || read(fds[0], &c, 1) != 1 || kill(pid, SIGKILL) != 0 || waitpid(pid, &st, 0) != pid)
+        exit(92);
+    OK(RtlFreeNonVolatileToken(tok));
+}
+
+/* daemon-api: a child that outlives the program, having used the API; it ends once
+ * the file SCENARIO_MARKER exists (at most 20 s), the program at once. */
+static void s_daemon_api(void)
+{
+    int fds[2];
+    char c;
+    if (pipe(fds) != 0)
+        exit(99);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        OK(RtlWriteNonVolatileMemory(tok, base + 256, src, 8, WRITE_NV_MEMORY_FLAG_PERSIST));
+        if (write(fds[1], "x", 1) != 1)
+            _exit(99);
+        for (int i = 0; i < 2000 && access(getenv("SCENARIO_MARKER"), F_OK) != 0; i++)
+            usleep(10000);
+        OK(RtlFreeNonVolatileToken(tok));
+        exit(0);
+    }
+    if (pid < 0 || read(fds[0], &c, 1) != 1)
+        exit(92);
+    OK(RtlFreeNonVolatileToken(tok));
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1086,6 +1141,9 @@ static const struct {
     {"fault-handler", s_fault_handler},
     {"stacks", s_stacks},
     {"paths", s_paths},
+    {"kill-self", s_kill_self},
+    {"kill-child", s_kill_child},
+    {"daemon-api", s_daemon_api},
 };
 
 int main(int argc, char **argv)
