@@ -518,11 +518,12 @@ void nvc_report_write(void)
     struct nvc_limits lim;
     static struct nvc_out o; /* 8 KiB of names: static, like the writer */
     nve_findings_totals(nvc.findings, &t);
-    /* The program's soft limits are no reason to lose its report (reserve.c). */
+    /* The program's soft limits are no reason to lose its report, or the line that
+     * names it (reserve.c). */
     nvc_limits_raise(&lim);
     int rc = write_report(&o, &t);
-    nvc_limits_restore(&lim);
     if (rc == 0 && !nvc.opt.quiet && (t.errors || t.warnings))
         nv_say("%u error%s, %u warning%s in pid %d; report: %s", t.errors, t.errors == 1 ? "" : "s",
                t.warnings, t.warnings == 1 ? "" : "s", (int)nvc.pid, o.t.path);
+    nvc_limits_restore(&lim);
 }
