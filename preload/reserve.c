@@ -191,8 +191,11 @@ static void reserve_in_child(void)
 int nvc_reserved_target(struct nvc_target *t, pid_t pid)
 {
     struct stat st;
+    /* A directory removed since (no links left) may have been made anew at its name:
+     * then the name decides, as it would have without the reservation. */
     if (!res.pid || res.pid != pid || pid != getpid() ||
-        !same(res.t.dirfd, res.dir_dev, res.dir_ino, &st) || !S_ISDIR(st.st_mode))
+        !same(res.t.dirfd, res.dir_dev, res.dir_ino, &st) || !S_ISDIR(st.st_mode) ||
+        st.st_nlink == 0)
         return -1;
     *t = res.t;
     return 0;

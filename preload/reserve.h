@@ -9,8 +9,8 @@
 #include <sys/resource.h>
 
 /* nvc_reserved_target -- the report's target resolved at start, when it is pid's and
- * its directory descriptor still is the directory it was; -1 otherwise. t->dirfd stays
- * the reservation's: not to be closed. */
+ * its directory descriptor still is the directory it was, not since removed; -1
+ * otherwise. t->dirfd stays the reservation's: not to be closed. */
 int nvc_reserved_target(struct nvc_target *t, pid_t pid);
 /* nvc_reserved_file -- the unnamed file (O_TMPFILE) made at start in that directory,
  * empty, its descriptor now the caller's to close; -1 when there is none (any more). */

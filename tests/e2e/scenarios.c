@@ -1194,6 +1194,24 @@ static void s_extremes(void)
     OK(RtlFreeNonVolatileToken(tok)); /* @nv:x-free */
 }
 
+#include <sys/stat.h>
+
+/* remake-dir: the report's directory (SCENARIO_DIR) is removed and made anew. */
+static void s_remake_dir(void)
+{
+    dirty();
+    if (rmdir(getenv("SCENARIO_DIR")) != 0 || mkdir(getenv("SCENARIO_DIR"), 0755) != 0)
+        exit(88);
+}
+
+/* chdir: the program moves to SCENARIO_DIR before it exits. */
+static void s_chdir(void)
+{
+    dirty();
+    if (chdir(getenv("SCENARIO_DIR")) != 0)
+        exit(88);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1242,6 +1260,8 @@ static const struct {
     {"survive", s_survive},
     {"fixed-fork", s_fixed_fork},
     {"extremes", s_extremes},
+    {"remake-dir", s_remake_dir},
+    {"chdir", s_chdir},
 };
 
 int main(int argc, char **argv)
