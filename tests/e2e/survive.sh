@@ -12,6 +12,9 @@
 # file is left, the program's data files hold exactly what it wrote, and the
 # interposer's lines go to the stderr the program started with or nowhere.
 . "$top_srcdir/tests/e2e/lib.sh"
+# Under ASan, its own handlers must not take the program's deaths (signals.sh).
+ASAN_OPTIONS="$ASAN_OPTIONS:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0"
+export ASAN_OPTIONS
 ALL=
 HOSTILE="none nofile0 nofile-hard fsize1 closefrom stderr-data stderr-closed stderr-gone"
 ENDS="exit _exit exec segv abort fork"
