@@ -141,7 +141,9 @@ nvcheck check $REPORTS
 ok $? "extremes: nvcheck check fails the gate (status $RC, not 0 or 2)"
 # nvcheck run: the run's own verdict, from the reports it collected.
 mkdir -p "$WORK/run" && cd "$WORK/run" || exit 1
-$NVCHECK run --output "$WORK/run/out" -- "$SCEN" extremes >"$WORK/run/stdout" 2>"$WORK/run/stderr"
+# (Under ASan its runtime must come first in LD_PRELOAD: run keeps it, as run.sh does.)
+${NV_ASAN_RUNTIME:+env LD_PRELOAD=$NV_ASAN_RUNTIME} $NVCHECK run --output "$WORK/run/out" -- \
+    "$SCEN" extremes >"$WORK/run/stdout" 2>"$WORK/run/stderr"
 rc=$?
 [ $rc -eq 66 ] && grep -q '10 errors, 1 warning in 1 process' "$WORK/run/stderr"
 ok $? "extremes: nvcheck run reads the report and exits 66 (got $rc)"
