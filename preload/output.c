@@ -48,10 +48,13 @@ static __thread int writing __attribute__((tls_model("initial-exec")));
 static struct nvc_out *volatile current; /* the report being written, for abandon */
 
 /* failed -- the one way a report is given up: one line on stderr naming what could not
- * be written (name) and why. */
+ * be written (name, or NULL when there is no name) and why. */
 static void failed(const char *name, const char *why)
 {
-    nv_say("cannot write report %s: %s", name, why);
+    if (name)
+        nv_say("cannot write report %s: %s", name, why);
+    else
+        nv_say("cannot write report: %s", why);
 }
 
 /* at -- the name of path (a message's name, t.path plus a suffix) inside the directory. */
@@ -233,7 +236,7 @@ int nvc_out_open(struct nvc_out *o, const char *tmpl, pid_t pid)
     o->tmp[0] = 0;
     if (nvc_reserved_target(&o->t, pid) < 0) {
         if (nvc_target_resolve(&o->t, tmpl, pid) < 0) {
-            nv_say("report path from NVCHECK_OUTPUT is too long; no report written");
+            failed(NULL, "the name NVCHECK_OUTPUT makes is too long");
             return -1;
         }
         o->own_dir = o->t.dirfd >= 0;

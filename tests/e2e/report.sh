@@ -49,6 +49,13 @@ ok $? "unwritable report path: program output intact"
 ok $? "unwritable report path: exactly one line naming path and reason"
 [ $? -eq 0 ] || diag "$(cat "$WORK/u.err")"
 
+# A name too long once %p is expanded: one line, nothing written.
+long=$WORK/$(printf '%%p%.0s' $(seq 1 1500)).json
+NVCHECK_OUTPUT="$long" LD_PRELOAD="$PRELOAD" "$SCEN" unflushed >"$WORK/u.out" 2>"$WORK/u.err"
+[ $? -eq 0 ] && [ "$(cat "$WORK/u.err")" = "nvcheck: cannot write report: the name NVCHECK_OUTPUT makes is too long" ]
+ok $? "NVCHECK_OUTPUT too long once expanded: exit status unchanged, one line"
+[ $? -eq 0 ] || diag "$(cat "$WORK/u.err")"
+
 # A symlink planted at the report path is replaced, never followed.
 echo precious >"$WORK/victim"
 ln -s "$WORK/victim" "$WORK/planted.json"
