@@ -9,15 +9,12 @@
  *     /proc/self/maps (the module table of a report written from a fatal-signal
  *     handler, modules.c), each moved to a high number, close-on-exec: writing the
  *     report then needs no new descriptor at all, and the file gets its name only
- *     once it is complete
- *     (linkat through /proc/self/fd, output.c), so a process killed meanwhile leaves
- *     nothing behind. No unnamed file where the file system has none, or where the
- *     name is a device or FIFO (written into as a stream);
+ *     once it is complete (linkat through /proc/self/fd, output.c), so a process
+ *     killed meanwhile leaves nothing behind. No unnamed file where the file system
+ *     has none, or where the name is a device or FIFO (written into as a stream);
  *   - the identity (device, inode) of each: before use each is checked with fstat --
  *     a number the program closed and reused for a file of its own is never written,
  *     closed or trusted, and the writer falls back to opening what it needs then;
- *   - when the process was created (a fixed report name is never replaced by a
- *     report of a process that was alive when it was written, output.c);
  *   - the command line, for a report written when /proc/self/cmdline cannot be
  *     opened.
  * For the write itself the soft NOFILE and FSIZE limits are raised to the hard ones
@@ -27,7 +24,10 @@
  * A fork child makes its own reservation (the parent's unnamed file is shared, and
  * its name may have the parent's pid in it); an exec'd image, its own at its start.
  * The cost, in every process the interposer is loaded into, is three descriptors (four
- * with stderr's duplicate, say.c) and an unnamed inode in the report's directory.
+ * with stderr's duplicate, say.c) and an unnamed inode in the report's directory:
+ * about 0.1 ms more per process start on ext4, most of it the inode's creation and
+ * release. Taking the file at the first API call instead would spare the processes
+ * that never make one, but a program could by then have used up its descriptors.
  */
 #include "reserve.h"
 
@@ -47,10 +47,14 @@ static struct {
     struct nvc_target t; /* its directory among it */
     dev_t dir_dev, file_dev, maps_dev;
     ino_t dir_ino, file_ino, maps_ino;
-    int file;         /* the unnamed file, or -1 */
-    int maps;         /* /proc/self/maps, or -1 */
-    int64_t start_ns; /* nvc_process_start_ns, read for pid */
+    int file; /* the unnamed file, or -1 */
+    int maps; /* /proc/self/maps, or -1 */
 } res = {.file = -1, .maps = -1};
+
+static struct {
+    pid_t pid;
+    int64_t ns;
+} start; /* nvc_process_start_ns, read once per process */
 
 static char cmdline[8192];
 static size_t cmdline_len;
@@ -156,7 +160,6 @@ static void reserve(pid_t pid)
     res.file = -1;
     res.t.dirfd = -1;
     res.maps = open_maps();
-    res.start_ns = read_start_ns();
     if (nvc_target_resolve(&t, nvc.output, pid) == 0 && t.dirfd >= 0) {
         t.dirfd = high(t.dirfd);
         if (fstat(t.dirfd, &st) == 0) {
@@ -223,11 +226,16 @@ int nvc_reserved_maps(void)
     return res.maps;
 }
 
+/* Read when first needed (a fixed name about to be replaced), not at start: an exec
+ * keeps the process's creation time, and most processes never need it. */
 int64_t nvc_process_start_ns(void)
 {
-    if (res.pid && res.pid == getpid())
-        return res.start_ns;
-    return read_start_ns();
+    pid_t pid = getpid();
+    if (start.pid != pid || !start.ns) {
+        start.ns = read_start_ns();
+        start.pid = pid;
+    }
+    return start.ns;
 }
 
 const char *nvc_start_cmdline(size_t *len)
