@@ -3,15 +3,19 @@
  * A program may do anything to its descriptors and limits before it exits: lower
  * RLIMIT_NOFILE to 0, or its hard limit to what it already has open; close every
  * descriptor it did not open and put its own files in their places; set RLIMIT_FSIZE
- * to one byte. The report must survive all of that. So before main -- a constructor
- * that runs before the interposer's own -- this takes:
- *   - the report's directory (O_PATH), an unnamed file in it (O_TMPFILE), and
- *     /proc/self/maps (the module table of a report written from a fatal-signal
- *     handler, modules.c), each moved to a high number, close-on-exec: writing the
- *     report then needs no new descriptor at all, and the file gets its name only
- *     once it is complete (linkat through /proc/self/fd, output.c), so a process
- *     killed meanwhile leaves nothing behind. No unnamed file where the file system
- *     has none, or where the name is a device or FIFO (written into as a stream);
+ * to one byte. The report must survive all of that. So this takes, each moved to a
+ * high number, close-on-exec:
+ *   - before main (a constructor that runs before the interposer's own): the report's
+ *     directory (O_PATH) and /proc/self/maps (the module table of a report written
+ *     from a fatal-signal handler, modules.c);
+ *   - at the process's first API call (nvc_reserve_file, from nvc_enter): an unnamed
+ *     file in that directory (O_TMPFILE). Writing the report then needs no new
+ *     descriptor at all, and the file gets its name only once it is complete (linkat
+ *     through /proc/self/fd, output.c), so a process killed meanwhile leaves nothing
+ *     behind. None where the file system has none, or where the name is a device or
+ *     FIFO (written into as a stream). Not at start: creating and freeing an inode
+ *     costs 0.1-0.4 ms, which every sh, cat and make that never calls the API would
+ *     pay; a program that uses up its descriptors before its first call is the price;
  *   - the identity (device, inode) of each: before use each is checked with fstat --
  *     a number the program closed and reused for a file of its own is never written,
  *     closed or trusted, and the writer falls back to opening what it needs then;
@@ -21,13 +25,13 @@
  * and put back after (nvc_limits_raise): a soft limit the program set is no reason to
  * lose its report; a hard one is, and then one line says so.
  *
- * A fork child makes its own reservation (the parent's unnamed file is shared, and
- * its name may have the parent's pid in it); an exec'd image, its own at its start.
- * The cost, in every process the interposer is loaded into, is three descriptors (four
- * with stderr's duplicate, say.c) and an unnamed inode in the report's directory:
- * about 0.1 ms more per process start on ext4, most of it the inode's creation and
- * release. Taking the file at the first API call instead would spare the processes
- * that never make one, but a program could by then have used up its descriptors.
+ * A fork child makes its own reservation at its first call (the parent's unnamed file
+ * is shared, its maps are the parent's, and its name may have the parent's pid in
+ * it), or at once when it inherited outstanding bytes (it reports them at exit,
+ * calls or not); an exec'd image, its own at its start; an image whose exec failed,
+ * a new file at its next call (the first one became the report). The cost in every process the
+ * interposer is loaded into: two descriptors (three with stderr's duplicate, say.c);
+ * in one that calls the API, one more and an unnamed inode.
  */
 #include "reserve.h"
 
@@ -150,13 +154,13 @@ static int open_maps(void)
     return fd;
 }
 
-/* reserve -- take what pid's report needs (see the header); nothing on failure: the
- * writer then opens what it needs when it writes, and says why if it cannot. */
+/* reserve -- take, for pid, what its report needs from the start: the directory and
+ * /proc/self/maps (see the header). Nothing on failure: the writer then opens what it
+ * needs when it writes, and says why if it cannot. */
 static void reserve(pid_t pid)
 {
     struct stat st;
     struct nvc_target t;
-    int saved = errno;
     res.file = -1;
     res.t.dirfd = -1;
     res.maps = open_maps();
@@ -166,29 +170,48 @@ static void reserve(pid_t pid)
             res.t = t;
             res.dir_dev = st.st_dev;
             res.dir_ino = st.st_ino;
-            res.file = wants_file(&t) ? unnamed_file(t.dirfd) : -1;
         } else {
             close(t.dirfd);
         }
     }
     res.pid = pid;
-    errno = saved;
 }
 
-/* reserve_in_child -- a fork child: its own reservation. What it inherited is let go
- * only where the numbers still hold it. */
-static void reserve_in_child(void)
+/* let_go -- what another process reserved (this is its fork child): closed only where
+ * the numbers still hold it, never used. */
+static void let_go(void)
 {
     struct stat st;
-    if (!res.pid || __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) != NVC_READY)
-        return;
     if (same(res.file, res.file_dev, res.file_ino, &st))
         close(res.file);
     if (same(res.t.dirfd, res.dir_dev, res.dir_ino, &st))
         close(res.t.dirfd);
-    if (same(res.maps, res.maps_dev, res.maps_ino, &st)) /* the parent's, not ours */
+    if (same(res.maps, res.maps_dev, res.maps_ino, &st))
         close(res.maps);
-    reserve(getpid());
+    res.file = res.maps = res.t.dirfd = -1;
+}
+
+static int taking; /* a thread is in nvc_reserve_file */
+
+void nvc_reserve_file(void)
+{
+    struct stat st;
+    struct nvc_limits lim;
+    if (__atomic_exchange_n(&taking, 1, __ATOMIC_ACQUIRE))
+        return; /* another thread's first call is at it */
+    int saved = errno;
+    pid_t pid = getpid();
+    nvc_limits_raise(&lim); /* the program may have lowered them already */
+    if (res.pid != pid) {   /* a fork child, or a call before our constructor */
+        let_go();
+        reserve(pid);
+    }
+    int have = same(res.file, res.file_dev, res.file_ino, &st) && st.st_nlink == 0;
+    if (!have && res.t.dirfd >= 0 && wants_file(&res.t))
+        res.file = unnamed_file(res.t.dirfd);
+    nvc_limits_restore(&lim);
+    errno = saved;
+    __atomic_store_n(&taking, 0, __ATOMIC_RELEASE);
 }
 
 int nvc_reserved_target(struct nvc_target *t, pid_t pid)
@@ -287,16 +310,34 @@ static void keep_cmdline(int argc, char **argv)
     }
 }
 
+/* at_fork_child -- a fork child that inherited outstanding bytes reports them at its
+ * exit even if it never calls the API (ends.c): its file now, before it can take the
+ * descriptors away. (After runtime.c's handler, registered earlier: locks are reset.) */
+static void at_fork_child(void)
+{
+    struct nve_stats st;
+    taking = 0; /* whatever another thread of the parent was doing */
+    if (__atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) != NVC_READY || !nvc.inherited)
+        return;
+    nve_stats(nvc.shadow, &st);
+    if (st.chunks > 0)
+        nvc_reserve_file();
+}
+
 /* Before the interposer's own constructor (priority 101 < the default): stderr as it
- * is now, then the checker started, then the reservation for its output. glibc gives
+ * is now, then the checker started, then the reservation for its output (unless an
+ * API call from another library's constructor made it already). glibc gives
  * constructors argc and argv. */
 __attribute__((constructor(101))) static void reserve_at_start(int argc, char **argv)
 {
+    int saved = errno;
     nv_say_init();
     keep_cmdline(argc, argv);
     nvc_init();
-    if (__atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) != NVC_READY)
-        return;
-    reserve(getpid());
-    pthread_atfork(NULL, NULL, reserve_in_child);
+    if (__atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) == NVC_READY) {
+        if (res.pid != getpid())
+            reserve(getpid());
+        pthread_atfork(NULL, NULL, at_fork_child);
+    }
+    errno = saved;
 }

@@ -12,7 +12,10 @@
  * its directory descriptor still is the directory it was, not since removed; -1
  * otherwise. t->dirfd stays the reservation's: not to be closed. */
 int nvc_reserved_target(struct nvc_target *t, pid_t pid);
-/* nvc_reserved_file -- the unnamed file (O_TMPFILE) made at start in that directory,
+/* nvc_reserve_file -- the first API call of this process (or image): take the report's
+ * unnamed file now (see reserve.c). */
+void nvc_reserve_file(void);
+/* nvc_reserved_file -- the unnamed file (O_TMPFILE) made at the first API call in that directory,
  * empty, its descriptor now the caller's to close; -1 when there is none (any more). */
 int nvc_reserved_file(void);
 
