@@ -6,6 +6,10 @@
  * instruction (return address - 1), which is what addr2line and libdw take; the
  * module table carries paths and build-ids. "end" says how the image ended.
  * The format is documented in reports/raw-report.schema.json.
+ *
+ * Every integer is one a JSON reader takes (jsonw: null above INT64_MAX); sizes of
+ * rejected calls are not byte counts and are not added up (findings.h); offsets from
+ * a region saturate. So whatever the program passed, the CLI can read the report.
  */
 #include "report.h"
 
@@ -16,6 +20,7 @@
 #include "engine/stackdepot.h"
 #include "nvmem/ops.h"
 #include "output.h"
+#include "reserve.h"
 #include "roster.h"
 #include "runtime.h"
 #include "signals.h"
@@ -166,27 +171,38 @@ static void w_message(struct jw *w, const struct nve_finding *f)
     jw_str_end(w);
 }
 
-/* w_size -- a byte count; null when it cannot be one (a bogus size argument beyond
- * 2^63 that JSON readers would reject as an integer; the message still shows it). */
-static void w_size(struct jw *w, uint64_t v)
+/* w_offset -- addr - base, saturated at the ends of a signed 64-bit integer: a range
+ * of a rejected call may lie anywhere in the address space, and its distance from the
+ * region may not fit. */
+static void w_offset(struct jw *w, uintptr_t addr, uintptr_t base)
 {
-    if (v <= INT64_MAX)
-        jw_u64(w, v);
+    if (addr >= base)
+        jw_i64(w, addr - base > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)(addr - base));
     else
-        jw_null(w);
+        jw_i64(w, base - addr > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)(base - addr));
 }
 
-/* w_region -- {"base", "size", "offset"} of the region [base, base+size) at addr. */
+/* w_region -- {"base", "size", "offset"} of the region [base, base+size) at addr. A
+ * size beyond INT64_MAX (a token's bogus one) is null, like every such integer (jsonw). */
 static void w_region(struct jw *w, uintptr_t base, uint64_t size, uintptr_t addr)
 {
     jw_obj(w);
     jw_key(w, "base");
     jw_hex(w, base);
     jw_key(w, "size");
-    w_size(w, size);
+    jw_u64(w, size);
     jw_key(w, "offset");
-    jw_i64(w, (int64_t)(addr - base));
+    w_offset(w, addr, base);
     jw_end_obj(w);
+}
+
+/* w_bytes -- a byte count, or null where the kind has none (nve_kind_has_bytes). */
+static void w_bytes(struct jw *w, uint32_t kind, uint64_t bytes)
+{
+    if (nve_kind_has_bytes(kind))
+        jw_u64(w, bytes);
+    else
+        jw_null(w);
 }
 
 static int has_address(uint32_t kind)
@@ -217,9 +233,9 @@ static void w_finding(const struct nve_finding *f, void *arg)
         jw_hex(w, o->addr);
     else
         jw_null(w);
-    jw_key(w, "size");
+    jw_key(w, "size"); /* null beyond INT64_MAX: a bogus size argument (jsonw) */
     if (has_address(o->key.kind))
-        w_size(w, o->size);
+        jw_u64(w, o->size);
     else
         jw_null(w);
     if (o->key.kind == NV_K_INVALID_TOKEN) {
@@ -254,7 +270,7 @@ static void w_finding(const struct nve_finding *f, void *arg)
     jw_key(w, "count");
     jw_u64(w, f->count);
     jw_key(w, "bytes");
-    w_size(w, f->bytes);
+    w_bytes(w, o->key.kind, f->bytes);
     jw_key(w, "ranges");
     jw_arr(w);
     for (uint32_t i = 0; i < f->nranges && has_address(o->key.kind); i++) {
@@ -262,7 +278,7 @@ static void w_finding(const struct nve_finding *f, void *arg)
         jw_key(w, "address");
         jw_hex(w, f->ranges[i].addr);
         jw_key(w, "size");
-        w_size(w, f->ranges[i].size);
+        jw_u64(w, f->ranges[i].size);
         jw_end_obj(w);
     }
     jw_end_arr(w);
@@ -300,6 +316,13 @@ static void w_process(struct jw *w)
     ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
     if (fd >= 0)
         close(fd);
+    if (n < 0) { /* no descriptor to be had: the command line as it was at start */
+        size_t len;
+        const char *start = nvc_start_cmdline(&len);
+        len = len < sizeof buf - 1 ? len : sizeof buf - 1;
+        memcpy(buf, start, len);
+        n = (ssize_t)len;
+    }
     for (ssize_t i = 0; n > 0 && i < n; i += (ssize_t)strlen(buf + i) + 1) {
         buf[n] = 0;
         jw_str(w, buf + i);
@@ -396,7 +419,7 @@ static void w_summary(struct jw *w, const struct nve_findings_totals *t)
         jw_key(w, "occurrences");
         jw_u64(w, t->occurrences[k]);
         jw_key(w, "bytes");
-        jw_u64(w, t->bytes[k]);
+        w_bytes(w, (uint32_t)k, t->bytes[k]);
         jw_key(w, "dropped");
         jw_u64(w, t->dropped[k]);
         jw_end_obj(w);
@@ -468,30 +491,46 @@ static struct jw writer; /* 16 KiB: too big for a signal handler's stack */
  * dlopen, or in the unwinder), and the maps file needs none. */
 static void load_modules(struct nve_modules *mods, struct nv_arena *arena)
 {
-    int rc = nvc.end_how == NVC_END_SIGNAL ? nve_modules_load_maps(mods, arena)
-                                           : nve_modules_load(mods, arena);
+    int rc, maps = nvc.end_how == NVC_END_SIGNAL ? nvc_reserved_maps() : -1;
+    if (nvc.end_how != NVC_END_SIGNAL)
+        rc = nve_modules_load(mods, arena);
+    else if (maps >= 0) /* opened at start: the program may have left no descriptor free */
+        rc = nve_modules_load_maps_fd(mods, arena, maps);
+    else
+        rc = nve_modules_load_maps(mods, arena);
     if (rc < 0)
         mods->n = 0; /* frames fall back to absolute addresses */
 }
 
-void nvc_report_write(void)
+/* write_report -- open, write, publish; 0, or -1 after output.c said why. */
+static int write_report(struct nvc_out *o, const struct nve_findings_totals *t)
 {
     struct nv_arena arena = {0};
     struct nve_modules mods;
-    struct nve_findings_totals t;
-    static struct nvc_out o; /* 8 KiB of names: static, like the writer */
-    nve_findings_totals(nvc.findings, &t);
-    if (nvc_out_open(&o, nvc.output, nvc.pid) < 0)
-        return;
+    if (nvc_out_open(o, nvc.output, nvc.pid) < 0)
+        return -1;
     load_modules(&mods, &arena);
-    jw_init(&writer, o.fd);
-    w_report(&writer, &mods, &t);
+    jw_init(&writer, o->fd);
+    w_report(&writer, &mods, t);
     int err = jw_finish(&writer);
     nv_arena_release(&arena);
-    if (nvc_out_close(&o, err) < 0)
-        return;
-    nvc_roster_published();
-    if (!nvc.opt.quiet && (t.errors || t.warnings))
+    return nvc_out_close(o, err);
+}
+
+void nvc_report_write(void)
+{
+    struct nve_findings_totals t;
+    struct nvc_limits lim;
+    static struct nvc_out o; /* 8 KiB of names: static, like the writer */
+    nve_findings_totals(nvc.findings, &t);
+    /* The program's soft limits are no reason to lose its report, or the line that
+     * names it (reserve.c). */
+    nvc_limits_raise(&lim);
+    int rc = write_report(&o, &t);
+    if (rc == 0)
+        nvc_roster_published();
+    if (rc == 0 && !nvc.opt.quiet && (t.errors || t.warnings))
         nv_say("%u error%s, %u warning%s in pid %d; report: %s", t.errors, t.errors == 1 ? "" : "s",
-               t.warnings, t.warnings == 1 ? "" : "s", (int)nvc.pid, o.path);
+               t.warnings, t.warnings == 1 ? "" : "s", (int)nvc.pid, o.t.path);
+    nvc_limits_restore(&lim);
 }

@@ -30,6 +30,7 @@
 #include "engine/unwind.h"
 #include "nvmem/token.h"
 #include "report.h"
+#include "reserve.h"
 #include "roster.h"
 #include "signals.h"
 #include "sweep.h"
@@ -223,9 +224,10 @@ struct nvc_thread *nvc_enter(void)
         nvc_leave(NULL);
         return NULL;
     }
-    if (!__atomic_load_n(&nvc.used, __ATOMIC_RELAXED)) {
+    if (__builtin_expect(!__atomic_load_n(&nvc.used, __ATOMIC_RELAXED), 0)) {
         __atomic_store_n(&nvc.used, 1, __ATOMIC_RELAXED);
-        nvc_roster_used(); /* under nvcheck run: the marker says so (once) */
+        nvc_reserve_file(); /* the report's unnamed file (reserve.c), at the first call */
+        nvc_roster_used();  /* under nvcheck run: the marker says so (once) */
     }
     return tls.thr;
 }

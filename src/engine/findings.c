@@ -5,6 +5,11 @@
  * arena (never malloc: findings are added from inside API calls) and are indexed by
  * uthash on the whole key. The number of distinct findings is capped; occurrences
  * past the cap are counted per kind so the report can say what it left out.
+ *
+ * Arithmetic. Sizes are whatever the program passed: a rejected call's may be
+ * SIZE_MAX, a token's region 2^63+1 bytes. Those of rejected calls are not added up
+ * at all (nve_kind_has_bytes); every other sum and count saturates at NVE_SAT_MAX, so
+ * a total is never a wrapped, small-looking number and always a JSON integer.
  */
 #include "findings.h"
 
@@ -65,10 +70,17 @@ void nve_findings_delete(struct nve_findings *fs)
     nv_unmap(fs, sizeof *fs);
 }
 
+int nve_kind_has_bytes(uint32_t kind)
+{
+    return kind != NV_K_INVALID_ARGUMENT && kind != NV_K_INVALID_TOKEN &&
+           kind != NV_K_OUT_OF_REGION;
+}
+
 static void merge(struct nve_finding *f, const struct nve_occurrence *o)
 {
-    f->count++;
-    f->bytes += o->size;
+    f->count = nve_sat_add(f->count, 1);
+    if (nve_kind_has_bytes(o->key.kind))
+        f->bytes = nve_sat_add(f->bytes, o->size);
     if (f->nranges < NVE_RANGES) {
         f->ranges[f->nranges].addr = o->addr;
         f->ranges[f->nranges].size = o->size;
@@ -98,7 +110,7 @@ void nve_findings_add(struct nve_findings *fs, const struct nve_occurrence *o)
     if (e)
         merge(&e->f, o);
     else if (o->key.kind < NV_NKINDS)
-        fs->dropped[o->key.kind]++;
+        fs->dropped[o->key.kind] = nve_sat_add(fs->dropped[o->key.kind], 1);
     nv_lock_give(&fs->lock);
 }
 
@@ -116,8 +128,8 @@ void nve_findings_totals(struct nve_findings *fs, struct nve_findings_totals *t)
     for (struct entry *e = fs->head; e; e = e->hh.next) {
         uint32_t k = e->f.first.key.kind;
         t->findings[k]++;
-        t->occurrences[k] += e->f.count;
-        t->bytes[k] += e->f.bytes;
+        t->occurrences[k] = nve_sat_add(t->occurrences[k], e->f.count);
+        t->bytes[k] = nve_sat_add(t->bytes[k], e->f.bytes); /* 0 for kinds without bytes */
         if (nv_kinds[k].severity == NV_SEV_ERROR)
             t->errors++;
         else

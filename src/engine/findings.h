@@ -9,6 +9,24 @@
 
 #define NVE_RANGES 8 /* ranges kept per merged finding; the rest are only counted */
 
+/* Counts and byte sums saturate here rather than wrap: the largest integer JSON
+ * readers take (jansson: a signed 64-bit one). A sum at NVE_SAT_MAX means "at least". */
+#define NVE_SAT_MAX ((uint64_t)INT64_MAX)
+
+/* nve_sat_add -- a + b, or NVE_SAT_MAX when that is more. */
+static inline uint64_t nve_sat_add(uint64_t a, uint64_t b)
+{
+    if (a >= NVE_SAT_MAX || b >= NVE_SAT_MAX - a)
+        return NVE_SAT_MAX;
+    return a + b;
+}
+
+/* nve_kind_has_bytes -- the sizes of kind's occurrences are bytes of something. Not
+ * for the API errors whose size is an argument the call refused (invalid-argument,
+ * invalid-token, out-of-region): a sum of bogus sizes counts nothing, so their
+ * findings and totals carry no byte count (the report writes null). */
+int nve_kind_has_bytes(uint32_t kind);
+
 enum nve_role {
     NVE_ROLE_NONE,
     NVE_ROLE_FLUSHED_AT,
@@ -45,8 +63,8 @@ struct nve_occurrence {
 
 struct nve_finding {
     struct nve_occurrence first; /* the first (or lowest-addressed) occurrence */
-    uint64_t count;              /* occurrences merged */
-    uint64_t bytes;              /* their sizes added up */
+    uint64_t count;              /* occurrences merged (saturating) */
+    uint64_t bytes;              /* their sizes added up (saturating); 0 without bytes */
     uint32_t nranges;
     struct {
         uintptr_t addr;
@@ -68,11 +86,11 @@ void nve_findings_each(struct nve_findings *fs, void (*fn)(const struct nve_find
                        void *arg);
 
 struct nve_findings_totals {
-    uint32_t findings[NV_NKINDS]; /* distinct findings kept */
-    uint64_t occurrences[NV_NKINDS];
-    uint64_t bytes[NV_NKINDS];
-    uint64_t dropped[NV_NKINDS]; /* occurrences not kept because of the cap */
-    uint32_t errors, warnings;   /* distinct findings by severity */
+    uint32_t findings[NV_NKINDS];    /* distinct findings kept */
+    uint64_t occurrences[NV_NKINDS]; /* saturating, like bytes */
+    uint64_t bytes[NV_NKINDS];       /* 0 for kinds without bytes (nve_kind_has_bytes) */
+    uint64_t dropped[NV_NKINDS];     /* occurrences not kept because of the cap */
+    uint32_t errors, warnings;       /* distinct findings by severity */
 };
 void nve_findings_totals(struct nve_findings *fs, struct nve_findings_totals *t);
 

@@ -7,6 +7,12 @@
  * each member on a new line, deeper ones stay on one line: a finding per line.
  * Strings are escaped, and bytes that are not valid UTF-8 become U+FFFD, so the
  * output is always valid JSON whatever paths or names it carries.
+ *
+ * Integers. JSON has no limit, but its readers do: jansson (the CLI, the tests)
+ * refuses the whole document over one integer beyond a signed 64-bit one ("too big
+ * integer"). jw_u64 is the one place an unsigned value becomes JSON, and writes null
+ * for one above INT64_MAX; every signed 64-bit value fits. Callers with real counts
+ * saturate them below that (findings.h, NVE_SAT_MAX) so they stay integers.
  */
 #include "jsonw.h"
 
@@ -212,7 +218,10 @@ static void scalar(struct jw *w, const char *fmt, ...)
 
 void jw_u64(struct jw *w, uint64_t v)
 {
-    scalar(w, "%llu", (unsigned long long)v);
+    if (v > (uint64_t)INT64_MAX)
+        jw_null(w); /* no reader would take it: see the header */
+    else
+        scalar(w, "%llu", (unsigned long long)v);
 }
 
 void jw_i64(struct jw *w, int64_t v)

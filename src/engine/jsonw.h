@@ -24,7 +24,7 @@ void jw_arr(struct jw *w);
 void jw_end_arr(struct jw *w);
 void jw_key(struct jw *w, const char *k);
 void jw_str(struct jw *w, const char *s); /* NULL writes null */
-void jw_u64(struct jw *w, uint64_t v);
+void jw_u64(struct jw *w, uint64_t v);    /* null above INT64_MAX: what JSON readers take */
 void jw_i64(struct jw *w, int64_t v);
 void jw_hex(struct jw *w, uint64_t v); /* "0x..." -- addresses do not fit a double */
 void jw_bool(struct jw *w, int v);

@@ -196,12 +196,21 @@ static int maps_line(const char *p, struct nve_modules *m)
 
 int nve_modules_load_maps(struct nve_modules *m, struct nv_arena *arena)
 {
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = nve_modules_load_maps_fd(m, arena, fd);
+    close(fd);
+    return rc;
+}
+
+int nve_modules_load_maps_fd(struct nve_modules *m, struct nv_arena *arena, int fd)
+{
     enum { BUF = 65536 };
     memset(m, 0, sizeof *m);
     m->arena = arena;
     char *buf = nv_arena_alloc(arena, BUF);
-    int fd = buf ? open("/proc/self/maps", O_RDONLY | O_CLOEXEC) : -1;
-    if (fd < 0)
+    if (!buf || lseek(fd, 0, SEEK_SET) < 0) /* from the start: the kernel lists it anew */
         return -1;
     size_t have = 0;
     int rc = 0;
@@ -222,7 +231,6 @@ int nve_modules_load_maps(struct nve_modules *m, struct nv_arena *arena)
         if (rc || have == BUF - 1)
             break;
     }
-    close(fd);
     return rc ? -1 : 0;
 }
 

@@ -24,6 +24,9 @@ int nve_modules_load(struct nve_modules *m, struct nv_arena *arena);
 /* nve_modules_load_maps -- the same from /proc/self/maps and the ELF headers mapped
  * in memory: no loader lock taken, so it may run in a fatal-signal handler. */
 int nve_modules_load_maps(struct nve_modules *m, struct nv_arena *arena);
+/* nve_modules_load_maps_fd -- the same from fd, /proc/self/maps opened earlier (read
+ * from its start): for when no descriptor can be opened any more. */
+int nve_modules_load_maps_fd(struct nve_modules *m, struct nv_arena *arena, int fd);
 /* nve_modules_find -- index of the module containing pc, or -1. */
 int nve_modules_find(const struct nve_modules *m, uintptr_t pc);
 

@@ -3,11 +3,25 @@
  * The interposer may speak from a signal handler, from a fork child, or while the
  * program holds its stdio locks; printf is safe in none of those. This covers the
  * handful of conversions the engine needs.
+ *
+ * Which stderr. A program may close fd 2 and open a data file in its place; a line
+ * written to "fd 2" would then land in its data. So the interposer calls nv_say_init
+ * as it starts: the identity of fd 2 (device, inode, file type) is kept, and each line
+ * goes to fd 2 only while it is still that file; else to a duplicate taken at start
+ * (high number, close-on-exec), if that too is still the same file; else nowhere.
+ * The duplicate is taken for files and devices only: one of a pipe, a socket or a
+ * terminal would hold it open after the program closed its stderr -- a daemon closes
+ * it so that whoever reads the pipe sees end-of-file, or the terminal can hang up --
+ * so for those a changed fd 2 means nowhere. Without nv_say_init (the CLI, the unit
+ * tests) lines go to fd 2.
  */
 #include "say.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct out {
@@ -101,6 +115,63 @@ size_t nv_format(char *buf, size_t cap, const char *fmt, ...)
     return n;
 }
 
+int nv_fd_high(int fd)
+{
+    struct rlimit rl;
+    rlim_t lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+    /* The top eighth of the soft limit, but no higher than 1000: the kernel sizes a
+     * process's descriptor table by its highest number. */
+    int at = lim > 1024 ? 1000 : lim >= 16 ? (int)(lim - lim / 8) : 3;
+    return fcntl(fd, F_DUPFD_CLOEXEC, at);
+}
+
+static struct {
+    int init;      /* nv_say_init ran */
+    int dup;       /* a duplicate of that stderr, or -1 */
+    dev_t dev;     /* its identity ... */
+    ino_t ino;     /* ... */
+    unsigned type; /* ... S_IFMT bits; 0: there was no stderr */
+} err = {0, -1, 0, 0, 0};
+
+/* is_err -- fd is the stderr the process started with. */
+static int is_err(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && st.st_dev == err.dev && st.st_ino == err.ino &&
+           (st.st_mode & S_IFMT) == err.type;
+}
+
+void nv_say_init(void)
+{
+    struct stat st;
+    int saved = errno;
+    if (err.dup >= 0 && is_err(err.dup)) /* called again: a fresh start */
+        close(err.dup);
+    err.init = 1;
+    err.dup = -1;
+    err.type = 0;
+    if (fstat(2, &st) < 0)
+        return; /* none: never write to whatever becomes fd 2 */
+    err.dev = st.st_dev;
+    err.ino = st.st_ino;
+    err.type = st.st_mode & S_IFMT;
+    if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(2)))
+        err.dup = nv_fd_high(2);
+    errno = saved;
+}
+
+/* say_fd -- where a line goes now; -1: nowhere (see the header). */
+static int say_fd(void)
+{
+    if (!err.init)
+        return 2;
+    if (!err.type)
+        return -1;
+    if (is_err(2))
+        return 2;
+    return err.dup >= 0 && is_err(err.dup) ? err.dup : -1;
+}
+
 static __thread int saying __attribute__((tls_model("initial-exec")));
 
 int nv_saying(void)
@@ -118,8 +189,9 @@ void nv_say(const char *fmt, ...)
     va_end(ap);
     line[n++] = '\n';
     int saved = errno; /* never disturb the program's errno */
+    int fd = say_fd();
     saying = 1;
-    while (write(2, line, n) < 0 && errno == EINTR)
+    while (fd >= 0 && write(fd, line, n) < 0 && errno == EINTR)
         ;
     saying = 0;
     errno = saved;

@@ -96,7 +96,7 @@ want() {
             flushed-at=priv-undrained token-freed-at=priv-free
         want undrained-flush "$(at 21384)" 100 21384 "$N" $((100 * N)) priv-rw \
             flushed-at=priv-rflush token-freed-at=priv-free
-        want out-of-region "$(at 32760)" 16 32760 "$N" $((16 * N)) priv-oor \
+        want out-of-region "$(at 32760)" 16 32760 "$N" - priv-oor \
             token-created-at=priv-get
         roff=$((q - s + 4096))
         want undrained-flush "$(hex $((q + 4103)))" 40 $((roff + 7)) 1 40 tail-undrained \
@@ -110,8 +110,8 @@ want() {
         want unflushed-write "$(hex $((s + 6149)))" 20 6149 "$GROUP" $((20 * GROUP)) \
             tail-unflushed token-freed-at=shared-free
     done
-    want invalid-token - - - $((THREADS * N)) 0 forged
-    want invalid-argument 0x0 0 - $((THREADS * N)) 0 bad-flags
+    want invalid-token - - - $((THREADS * N)) - forged # refused sizes: no bytes (null)
+    want invalid-argument 0x0 0 - $((THREADS * N)) - bad-flags
     echo "summary $((THREADS * 9 + THREADS / GROUP + 2)) 0"
 } | sort >"$WORK/want"
 

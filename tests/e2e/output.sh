@@ -118,6 +118,21 @@ mkdir -p "$WORK/gone"
 out rmdir "$WORK/gone/r.json" SCENARIO_DIR="$WORK/gone"
 unharmed "the output directory disappeared" '^nvcheck: cannot write report .*/gone/r.json.tmp.[0-9]+: No such file or directory$'
 
+# Removed and made anew: the name decides, the report lands in the new directory.
+mkdir -p "$WORK/remade"
+out remake-dir "$WORK/remade/r.json" SCENARIO_DIR="$WORK/remade"
+unharmed "the output directory removed and made anew" "^nvcheck: 1 error, 1 warning in pid [0-9]+; report: .*/remade/r.json$"
+[ -f "$WORK/remade/r.json" ] && VALID="$VALID $WORK/remade/r.json"
+ok $? "the output directory removed and made anew: the report is in the new one"
+
+# A relative name means the directory the process started in, whatever it does.
+mkdir -p "$WORK/start" "$WORK/elsewhere"
+(cd "$WORK/start" && env -u NVCHECK_OUTPUT LD_PRELOAD="$PRELOAD" SCENARIO_DIR="$WORK/elsewhere" \
+    "$SCEN" chdir >/dev/null 2>&1)
+r=$(ls "$WORK/start"/nvcheck.*.json 2>/dev/null)
+[ -n "$r" ] && [ -z "$(ls "$WORK/elsewhere")" ] && VALID="$VALID $r"
+ok $? "chdir before exit: the default nvcheck.PID.json is in the starting directory"
+
 # ---- planted files and symlinks ----
 # At the (predictable) temp name: never followed or clobbered; another name is used.
 mkdir -p "$WORK/plant"

@@ -49,12 +49,72 @@ ok $? "unwritable report path: program output intact"
 ok $? "unwritable report path: exactly one line naming path and reason"
 [ $? -eq 0 ] || diag "$(cat "$WORK/u.err")"
 
+# A name too long once %p is expanded: one line, nothing written.
+long=$WORK/$(printf '%%p%.0s' $(seq 1 1500)).json
+NVCHECK_OUTPUT="$long" LD_PRELOAD="$PRELOAD" "$SCEN" unflushed >"$WORK/u.out" 2>"$WORK/u.err"
+[ $? -eq 0 ] && [ "$(cat "$WORK/u.err")" = "nvcheck: cannot write report: the name NVCHECK_OUTPUT makes is too long" ]
+ok $? "NVCHECK_OUTPUT too long once expanded: exit status unchanged, one line"
+[ $? -eq 0 ] || diag "$(cat "$WORK/u.err")"
+
 # A symlink planted at the report path is replaced, never followed.
 echo precious >"$WORK/victim"
 ln -s "$WORK/victim" "$WORK/planted.json"
 NVCHECK_OUTPUT="$WORK/planted.json" LD_PRELOAD="$PRELOAD" "$SCEN" unflushed >/dev/null 2>&1
 [ "$(cat "$WORK/victim")" = precious ] && [ -f "$WORK/planted.json" ] && [ ! -L "$WORK/planted.json" ]
 ok $? "symlink at the report path: replaced by the report, its target untouched"
+
+# A fixed name (no %p) is replaced by a new report only when what it holds is older
+# than the process: a report written while the process lived -- by its fork child,
+# by the image it was before an exec, before a failed exec -- is kept, and the new
+# one takes name.1.json, like a per-process name.
+# fixed SCENARIO [VAR=VALUE...] -- run it with NVCHECK_OUTPUT=$OUT/r.json; REPORTS are
+# r.json and r.N.json in the order written.
+fixed() {
+    name=$1; shift
+    OUT="$WORK/fixed.$T"
+    mkdir -p "$OUT"
+    env NVCHECK_OUTPUT="$OUT/r.json" LD_PRELOAD="$PRELOAD" NVCHECK_OPTIONS=kinds=-leaked-token \
+        "$@" "$SCEN" "$name" >"$OUT/stdout" 2>"$OUT/stderr"
+    RC=$?
+    BASE=$(sed -n 's/^base //p' "$OUT/stdout" | head -n 1)
+    REPORTS=$(ls "$OUT/r.json" "$OUT"/r.[0-9]*.json 2>/dev/null)
+    FLAT="$OUT/flat"
+    : >"$FLAT"
+    for r in $REPORTS; do "$NVFLAT" "$r" >>"$FLAT"; done
+}
+fixed fixed-fork
+[ "$RC" -eq 0 ] && [ "$(ls "$OUT" | grep json | tr '\n' ' ')" = "r.1.json r.json " ]
+ok $? "fixed name, fork: the child's report and the parent's, r.json and r.1.json"
+FLAT="$OUT/flat.child" && "$NVFLAT" "$OUT/r.json" >"$FLAT"
+expect unflushed-write +960 16 960 fixed-child
+FLAT="$OUT/flat.parent" && "$NVFLAT" "$OUT/r.1.json" >"$FLAT"
+expect unflushed-write +448 8 448 fixed-parent
+expect_count 1
+ALL_FIXED=$REPORTS
+fixed exec SCENARIO_EXEC=execv
+[ "$RC" -eq 0 ] && [ "$(ls "$OUT" | grep json | tr '\n' ' ')" = "r.1.json r.json " ] &&
+    tr -d ' \n' <"$OUT/r.json" | grep -q '"end":{"how":"exec"}'
+ok $? "fixed name, exec: the image before the exec in r.json, the new one in r.1.json"
+expect unflushed-write +128 16 128 pre-exec
+BASE=$(sed -n 's/^base //p' "$OUT/stdout" | sed -n 2p)
+expect unflushed-write +64 64 64 unflushed token-freed-at=unflushed-free
+expect_count 2
+ALL_FIXED="$ALL_FIXED $REPORTS"
+fixed exec SCENARIO_EXEC=fail
+[ "$RC" -eq 0 ] && [ "$(ls "$OUT" | grep json | tr '\n' ' ')" = "r.1.json r.json " ]
+ok $? "fixed name, failed exec: the report at the exec kept, the one at exit beside it"
+expect unflushed-write +128 16 128 pre-exec
+expect unflushed-write +256 8 256 after-failed-exec token-freed-at=exec-free
+ALL_FIXED="$ALL_FIXED $REPORTS"
+# ... but a stale one (of an earlier run) is replaced, as the user asked.
+mkdir -p "$WORK/stale"
+echo '{"old": 1}' >"$WORK/stale/r.json"
+touch -d '2 seconds ago' "$WORK/stale/r.json"
+NVCHECK_OUTPUT="$WORK/stale/r.json" LD_PRELOAD="$PRELOAD" "$SCEN" unflushed >/dev/null 2>&1
+[ "$(ls "$WORK/stale")" = r.json ] && grep -q '"schema":"nvcheck-raw/1"' "$WORK/stale/r.json"
+ok $? "fixed name holding an older file: replaced, nothing beside it"
+ALL_FIXED="$ALL_FIXED $WORK/stale/r.json"
+valid_reports "reports under fixed names validate" $ALL_FIXED
 
 # Options: bad ones named in one line, the rest still applies.
 run unflushed NVCHECK_OPTIONS="bogus=1:stack_depth=0 also_bad quiet=1"

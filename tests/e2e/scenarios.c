@@ -1096,6 +1096,188 @@ static void s_daemon_api(void)
     OK(RtlFreeNonVolatileToken(tok));
 }
 
+/* ---- the report survives what the program does to itself (survive.sh) ---- */
+
+/* data_file -- SCENARIO_DIR/data, opened for writing (the program's own data). */
+static int data_file(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data", getenv("SCENARIO_DIR"));
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        exit(87);
+    return fd;
+}
+
+static int soft_nofile(void)
+{
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    return rl.rlim_cur > 65536 ? 65536 : (int)rl.rlim_cur;
+}
+
+/* closefrom_and_fill -- close every descriptor from `from` to the soft limit that
+ * the program did not open, then put its data file at each number that was open. */
+static void closefrom_and_fill(int from)
+{
+    static unsigned char was_open[65536];
+    int lim = soft_nofile();
+    for (int fd = from; fd < lim; fd++)
+        was_open[fd] = fcntl(fd, F_GETFD) >= 0 && close(fd) == 0;
+    int data = data_file(); /* the lowest free number: `from` itself */
+    for (int fd = from; fd < lim; fd++)
+        if (was_open[fd] && fd != data && dup2(data, fd) != fd)
+            exit(86);
+    if (write(data, "program data\n", 13) != 13)
+        exit(85);
+}
+
+/* hostile -- what SCENARIO_HOSTILE says the program does before it ends: nofile0
+ * (soft RLIMIT_NOFILE 0), nofile-hard (hard limit 16, every descriptor below it used),
+ * fsize1 (soft RLIMIT_FSIZE one byte), closefrom (every descriptor from 3 closed, data
+ * files in their places), stderr-data (a data file at fd 2), stderr-closed (fd 2
+ * closed), stderr-gone (every descriptor from 2 closed, data files in their places). */
+static void hostile(const char *how)
+{
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (!strcmp(how, "nofile0")) {
+        rl.rlim_cur = 0;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            exit(84);
+    } else if (!strcmp(how, "nofile-hard")) {
+        rl.rlim_cur = rl.rlim_max = 16;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            exit(84);
+        while (open("/dev/null", O_RDONLY) >= 0)
+            ;
+        if (errno != EMFILE)
+            exit(83);
+    } else if (!strcmp(how, "fsize1")) {
+        getrlimit(RLIMIT_FSIZE, &rl);
+        rl.rlim_cur = 1;
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            exit(84);
+    } else if (!strcmp(how, "closefrom")) {
+        closefrom_and_fill(3);
+    } else if (!strcmp(how, "stderr-data")) {
+        close(2);
+        if (data_file() != 2 || write(2, "program data\n", 13) != 13)
+            exit(82);
+    } else if (!strcmp(how, "stderr-closed")) {
+        close(2);
+    } else if (!strcmp(how, "stderr-gone")) {
+        closefrom_and_fill(2);
+    } else if (strcmp(how, "none")) {
+        exit(81);
+    }
+}
+
+/* survive: 24 bytes left unflushed, then SCENARIO_HOSTILE (hostile), then the end
+ * SCENARIO_END names (end(), or exec: become sh -c 'exit 5'; fork: a child does the
+ * hostile things and exits 6 with the bytes it inherited, and the parent, once it
+ * has, persists them and exits with the child's status). */
+static void s_survive(void)
+{
+    const char *how = getenv("SCENARIO_HOSTILE"), *e = getenv("SCENARIO_END");
+    OK(RtlWriteNonVolatileMemory(tok, base + 320, src, 24, 0)); /* @nv:survive-write */
+    if (e && !strcmp(e, "fork")) {
+        int st;
+        pid_t pid = fork();
+        if (pid == 0) {
+            hostile(how ? how : "none");
+            exit(6);
+        }
+        if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+            exit(80);
+        OK(RtlFlushNonVolatileMemory(tok, base + 320, 24, 0));
+        OK(RtlFreeNonVolatileToken(tok));
+        exit(WEXITSTATUS(st));
+    }
+    hostile(how ? how : "none");
+    if (e && !strcmp(e, "exec"))
+        execl("/bin/sh", "sh", "-c", "exit 5", (char *)NULL);
+    end();
+}
+
+/* fixed-fork: parent and child each leave bytes unflushed and exit (the child first):
+ * two reports for one fixed NVCHECK_OUTPUT name. */
+static void s_fixed_fork(void)
+{
+    int st;
+    OK(RtlWriteNonVolatileMemory(tok, base + 448, src, 8, 0)); /* @nv:fixed-parent */
+    pid_t pid = fork();
+    if (pid == 0) {
+        OK(RtlWriteNonVolatileMemory(tok, base + 960, src, 16, 0)); /* @nv:fixed-child */
+        exit(0);
+    }
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+        exit(80);
+}
+
+/* ---- extreme values through the real writer (extremes.sh) ---- */
+
+/* extremes: the largest sizes, addresses and sums the API lets a program pass. Every
+ * call is one the library must refuse or a token it must grant without touching
+ * memory; the tokens of 2^63+1 bytes are left live (leaked). */
+static void s_extremes(void)
+{
+    const size_t P63 = (size_t)1 << 63, P61 = (size_t)1 << 61;
+    PVOID t, top, big[3];
+    /* A region that wraps to exactly 2^64 (the issue: end - start with end == 0). */
+    BAD(RtlGetNonVolatileToken(base, (SIZE_T)0 - (uintptr_t)base, &t)); /* @nv:x-wrap-token */
+    BAD(RtlWriteNonVolatileMemory(tok, NULL, src, SIZE_MAX, 0)); /* @nv:x-null-max */
+    for (int i = 0; i < 4; i++)
+        BAD(RtlFlushNonVolatileMemory(tok, base, P63, 0)); /* @nv:x-oor-2p63 */
+    for (int i = 0; i < 5; i++)
+        BAD(RtlFlushNonVolatileMemory(tok, base + 64, 3 * P61, FLUSH_NV_MEMORY_IN_FLAG_NO_DRAIN)); /* @nv:x-oor-3p61 */
+    BAD(RtlWriteNonVolatileMemory((PVOID)0x1234, base, src, SIZE_MAX, 0)); /* @nv:x-forged-max */
+    NV_MEMORY_RANGE r[2] = {{base, 64}, {base + 128, SIZE_MAX}};
+    BAD(RtlFlushNonVolatileMemoryRanges(tok, r, 2, 0)); /* @nv:x-ranges-max */
+    BAD(RtlFlushNonVolatileMemoryRanges(tok, (PNV_MEMORY_RANGE)base, SIZE_MAX, 0)); /* @nv:x-ranges-count */
+    /* A region ending at the very top of the address space, and calls far from it. */
+    char *hi = (char *)(UINTPTR_MAX - 4096);
+    OK(RtlGetNonVolatileToken(hi, 4096, &top)); /* @nv:x-top-token */
+    BAD(RtlWriteNonVolatileMemory(tok, (PVOID)(UINTPTR_MAX - 100), src, 100, 0)); /* @nv:x-oor-top */
+    BAD(RtlFlushNonVolatileMemory(top, base, 64, 0)); /* @nv:x-oor-below */
+    OK(RtlFreeNonVolatileToken(top));
+    /* Tokens of 2^63+1 bytes, from one call site: their bytes overflow any sum. */
+    for (int i = 0; i < 3; i++)
+        OK(RtlGetNonVolatileToken(base + 4096 * i, P63 + 1, &big[i])); /* @nv:x-big-token */
+    /* Real bytes, left unflushed (the whole region once, then a line again). */
+    OK(RtlFillNonVolatileMemory(tok, base, REGION, 0x11, 0)); /* @nv:x-fill-all */
+    OK(RtlFreeNonVolatileToken(tok)); /* @nv:x-free */
+}
+
+/* extremes-sum: leaked tokens from two call sites, one of 2^63+1 bytes and one at the
+ * top of the address space: the report's by_kind total saturates, and a reader adding
+ * the two findings' bytes must too. */
+static void s_extremes_sum(void)
+{
+    PVOID t;
+    OK(RtlGetNonVolatileToken(base, ((size_t)1 << 63) + 1, &t)); /* @nv:xs-big */
+    OK(RtlGetNonVolatileToken((char *)(UINTPTR_MAX - 4096), 4096, &t)); /* @nv:xs-top */
+    OK(RtlFreeNonVolatileToken(tok));
+}
+
+#include <sys/stat.h>
+
+/* remake-dir: the report's directory (SCENARIO_DIR) is removed and made anew. */
+static void s_remake_dir(void)
+{
+    dirty();
+    if (rmdir(getenv("SCENARIO_DIR")) != 0 || mkdir(getenv("SCENARIO_DIR"), 0755) != 0)
+        exit(88);
+}
+
+/* chdir: the program moves to SCENARIO_DIR before it exits. */
+static void s_chdir(void)
+{
+    dirty();
+    if (chdir(getenv("SCENARIO_DIR")) != 0)
+        exit(88);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1144,6 +1326,12 @@ static const struct {
     {"kill-self", s_kill_self},
     {"kill-child", s_kill_child},
     {"daemon-api", s_daemon_api},
+    {"survive", s_survive},
+    {"fixed-fork", s_fixed_fork},
+    {"extremes", s_extremes},
+    {"extremes-sum", s_extremes_sum},
+    {"remake-dir", s_remake_dir},
+    {"chdir", s_chdir},
 };
 
 int main(int argc, char **argv)

@@ -134,7 +134,10 @@ static struct mfinding *add(const struct mkey *k, uintptr_t addr, uint64_t size)
         F.slot[h] = (uint32_t)F.n;
     }
     f->count++;
-    f->bytes += size;
+    /* The sizes of refused calls count no bytes; real ones add up, saturating at the
+     * largest integer JSON readers take (reports/kinds.md). */
+    if (k->kind != K_TOKEN && k->kind != K_REGION && k->kind != K_ARG)
+        f->bytes = size > INT64_MAX - f->bytes ? INT64_MAX : f->bytes + size;
     if (f->nr < 8) {
         f->ra[f->nr] = addr;
         f->rs[f->nr++] = size;
@@ -273,7 +276,11 @@ static void write_one(FILE *o, const struct mfinding *f)
         uintptr_t base = k->has_region ? k->rbase : f->addr;
         fprintf(o, ",\"region\":{\"base\":\"0x%lx\",\"size\":", (unsigned long)base);
         size_or_null(o, f->rsize);
-        fprintf(o, ",\"offset\":%lld}", (long long)(f->addr - base));
+        /* address - base, saturated at the ends of int64 (reports/kinds.md) */
+        long long off = f->addr >= base
+                            ? (f->addr - base > INT64_MAX ? INT64_MAX : (long long)(f->addr - base))
+                            : (base - f->addr > INT64_MAX ? INT64_MIN : -(long long)(base - f->addr));
+        fprintf(o, ",\"offset\":%lld}", off);
     } else {
         fputs(",\"region\":null", o);
     }
@@ -284,7 +291,10 @@ static void write_one(FILE *o, const struct mfinding *f)
     else if (k->thread)
         fprintf(o, ",\"thread\":%d", k->thread);
     fprintf(o, ",\"count\":%llu,\"bytes\":", (unsigned long long)f->count);
-    size_or_null(o, f->bytes);
+    if (k->kind == K_TOKEN || k->kind == K_REGION || k->kind == K_ARG)
+        fputs("null", o);
+    else
+        size_or_null(o, f->bytes);
     fputs(",\"ranges\":[", o);
     for (unsigned i = 0; i < f->nr && !tokenish; i++) {
         fprintf(o, "%s[\"0x%lx\",", i ? "," : "", (unsigned long)f->ra[i]);

@@ -11,15 +11,16 @@ static const struct {
     const char *name;
     enum nv_severity sev;
     int on;
+    int bytes; /* its sizes are bytes of something (not a refused argument): added up */
 } want_kinds[] = {
-    {NV_K_UNFLUSHED_WRITE, "unflushed-write", NV_SEV_ERROR, 1},
-    {NV_K_UNDRAINED_FLUSH, "undrained-flush", NV_SEV_ERROR, 1},
-    {NV_K_INVALID_TOKEN, "invalid-token", NV_SEV_ERROR, 1},
-    {NV_K_OUT_OF_REGION, "out-of-region", NV_SEV_ERROR, 1},
-    {NV_K_INVALID_ARGUMENT, "invalid-argument", NV_SEV_ERROR, 1},
-    {NV_K_REDUNDANT_FLUSH, "redundant-flush", NV_SEV_WARNING, 0},
-    {NV_K_OVERWRITTEN_UNFLUSHED, "overwritten-unflushed", NV_SEV_WARNING, 0},
-    {NV_K_LEAKED_TOKEN, "leaked-token", NV_SEV_WARNING, 1},
+    {NV_K_UNFLUSHED_WRITE, "unflushed-write", NV_SEV_ERROR, 1, 1},
+    {NV_K_UNDRAINED_FLUSH, "undrained-flush", NV_SEV_ERROR, 1, 1},
+    {NV_K_INVALID_TOKEN, "invalid-token", NV_SEV_ERROR, 1, 0},
+    {NV_K_OUT_OF_REGION, "out-of-region", NV_SEV_ERROR, 1, 0},
+    {NV_K_INVALID_ARGUMENT, "invalid-argument", NV_SEV_ERROR, 1, 0},
+    {NV_K_REDUNDANT_FLUSH, "redundant-flush", NV_SEV_WARNING, 0, 1},
+    {NV_K_OVERWRITTEN_UNFLUSHED, "overwritten-unflushed", NV_SEV_WARNING, 0, 1},
+    {NV_K_LEAKED_TOKEN, "leaked-token", NV_SEV_WARNING, 1, 1},
 };
 #define NWANT (sizeof want_kinds / sizeof *want_kinds)
 
@@ -57,6 +58,8 @@ static void test_kinds(void)
         is_u(nv_kinds[k].on_by_default, def_kinds[k].on, "%s: on by default as in findings.def",
              want_kinds[i].name);
         ok(nv_kinds[k].doc && nv_kinds[k].doc[0], "%s: has a description", want_kinds[i].name);
+        is_u(nve_kind_has_bytes((uint32_t)k), want_kinds[i].bytes, "%s: byte counts: %s",
+             want_kinds[i].name, want_kinds[i].bytes ? "added up" : "none (refused sizes)");
         is_u(lookup(want_kinds[i].name), k, "lookup '%s'", want_kinds[i].name);
         is_s(nv_severity_name(nv_kinds[k].severity),
              want_kinds[i].sev == NV_SEV_ERROR ? "error" : "warning", "%s: severity name",
@@ -240,7 +243,7 @@ static void test_merge(void)
 
 static struct nve_occurrence base_occ(void)
 {
-    struct nve_occurrence o = occ(NV_K_INVALID_ARGUMENT, 11, 0x5000, 8);
+    struct nve_occurrence o = occ(NV_K_UNDRAINED_FLUSH, 11, 0x5000, 8);
     o.key.rel_role[0] = NVE_ROLE_FLUSHED_AT;
     o.key.rel_stack[0] = 12;
     o.key.rel_role[1] = NVE_ROLE_TOKEN_FREED_AT;
@@ -266,7 +269,7 @@ static void test_keys(void)
         v[i] = base_occ();
         v[i].size = (size_t)(100 + i);
     }
-    v[0].key.kind = NV_K_OUT_OF_REGION;
+    v[0].key.kind = NV_K_UNFLUSHED_WRITE;
     v[1].key.stack = 99;
     v[2].key.rel_role[0] = NVE_ROLE_PREVIOUS_WRITE;
     v[3].key.rel_stack[0] = 99;
@@ -315,10 +318,10 @@ static void test_keys(void)
 
     struct nve_findings_totals t;
     nve_findings_totals(fs, &t);
-    is_u(t.findings[NV_K_INVALID_ARGUMENT], NFIELD, "totals: invalid-argument findings");
-    is_u(t.findings[NV_K_OUT_OF_REGION], 1, "totals: out-of-region findings");
-    is_u(t.occurrences[NV_K_INVALID_ARGUMENT], 2 + 2 * (NFIELD - 1),
-         "totals: invalid-argument occurrences");
+    is_u(t.findings[NV_K_UNDRAINED_FLUSH], NFIELD, "totals: undrained-flush findings");
+    is_u(t.findings[NV_K_UNFLUSHED_WRITE], 1, "totals: unflushed-write findings");
+    is_u(t.occurrences[NV_K_UNDRAINED_FLUSH], 2 + 2 * (NFIELD - 1),
+         "totals: undrained-flush occurrences");
     is_u(t.errors, 1 + NFIELD, "totals: all errors");
     nve_findings_delete(fs);
 }
@@ -400,7 +403,7 @@ static void test_totals(void)
                 struct nve_occurrence o = occ(k, 100 * k + s + 1, 0x1000 * r, 3 + k);
                 nve_findings_add(fs, &o);
                 occs[k]++;
-                bytes[k] += 3 + k;
+                bytes[k] += want_kinds[k].bytes ? 3 + k : 0;
             }
             finds[k]++;
             if (want_kinds[k].sev == NV_SEV_ERROR)
@@ -571,6 +574,73 @@ static void test_locks(void)
     nve_findings_delete(fs);
 }
 
+/* ---- extreme sizes: saturation, and no sums of refused sizes (issue 9) ---- */
+
+static void test_extremes(void)
+{
+    const uint64_t SAT = (uint64_t)INT64_MAX, P63 = 1ull << 63, P61 = 1ull << 61;
+    is_u(NVE_SAT_MAX, SAT, "sat: the largest integer JSON readers take");
+    is_u(nve_sat_add(1, 2), 3, "sat: 1 + 2");
+    is_u(nve_sat_add(SAT - 1, 1), SAT, "sat: INT64_MAX - 1 + 1");
+    is_u(nve_sat_add(SAT - 1, 2), SAT, "sat: INT64_MAX - 1 + 2 saturates");
+    is_u(nve_sat_add(SAT, 0), SAT, "sat: INT64_MAX + 0");
+    is_u(nve_sat_add(0, UINT64_MAX), SAT, "sat: 0 + UINT64_MAX");
+    is_u(nve_sat_add(UINT64_MAX, UINT64_MAX), SAT, "sat: UINT64_MAX + UINT64_MAX");
+    is_u(nve_sat_add(P63, 1), SAT, "sat: 2^63 (already beyond) + 1");
+    is_u(nve_sat_add(3 * P61, 3 * P61), SAT, "sat: 3*2^61 + 3*2^61");
+    is_u(nve_sat_add(P61, P61), 2 * P61, "sat: 2^61 + 2^61 exact");
+
+    struct nve_findings *fs = nve_findings_new(100);
+    /* A leaked token of 2^63+1 bytes, twice from one site: one finding, saturated. */
+    struct nve_occurrence lk = occ(NV_K_LEAKED_TOKEN, 5, 0x10000, (size_t)(P63 + 1));
+    nve_findings_add(fs, &lk);
+    is_u(gather(fs), 1, "leaked 2^63+1: one finding");
+    is_u(seen[0].bytes, SAT, "leaked 2^63+1: bytes saturate at once");
+    nve_findings_add(fs, &lk);
+    gather(fs);
+    is_u(seen[0].count, 2, "leaked 2^63+1 twice: count 2");
+    is_u(seen[0].bytes, SAT, "leaked 2^63+1 twice: bytes stay saturated (no wrap to 2)");
+    is_u(seen[0].ranges[1].size, P63 + 1, "leaked 2^63+1: the range keeps its real size");
+    /* Real sizes whose sum overflows only in the totals: 3*2^61 from three sites. */
+    for (uint32_t i = 0; i < 3; i++) {
+        struct nve_occurrence u = occ(NV_K_UNFLUSHED_WRITE, 20 + i, 0x1000 * i, (size_t)(3 * P61));
+        nve_findings_add(fs, &u);
+    }
+    /* Refused sizes: a NULL destination with SIZE_MAX, out-of-region flushes of 2^63
+     * and 3*2^61, forged tokens with huge sizes. */
+    for (uint32_t i = 0; i < 4; i++) {
+        struct nve_occurrence a = occ(NV_K_INVALID_ARGUMENT, 30, 0, SIZE_MAX);
+        struct nve_occurrence r = occ(NV_K_OUT_OF_REGION, 31 + i % 2, 0x1000, i % 2 ? P63 : 3 * P61);
+        struct nve_occurrence t = occ(NV_K_INVALID_TOKEN, 33, 0x1234, SIZE_MAX - i);
+        nve_findings_add(fs, &a);
+        nve_findings_add(fs, &r);
+        nve_findings_add(fs, &t);
+    }
+    size_t n = gather(fs);
+    is_u(n, 1 + 3 + 4, "extremes: 8 findings");
+    for (size_t i = 1; i < n && i < MAXF; i++) {
+        uint32_t k = seen[i].first.key.kind;
+        if (k == NV_K_UNFLUSHED_WRITE)
+            is_u(seen[i].bytes, 3 * P61, "unflushed 3*2^61: exact per finding");
+        else
+            is_u(seen[i].bytes, 0, "%s (count %llu): refused sizes are not added up",
+                 nv_kinds[k].name, (unsigned long long)seen[i].count);
+    }
+    struct nve_findings_totals t;
+    nve_findings_totals(fs, &t);
+    is_u(t.bytes[NV_K_LEAKED_TOKEN], SAT, "totals: leaked-token bytes saturated");
+    is_u(t.bytes[NV_K_UNFLUSHED_WRITE], SAT, "totals: 3 x 3*2^61 unflushed bytes saturated");
+    is_u(t.occurrences[NV_K_UNFLUSHED_WRITE], 3, "totals: 3 unflushed occurrences");
+    is_u(t.bytes[NV_K_INVALID_ARGUMENT], 0, "totals: invalid-argument has no bytes");
+    is_u(t.bytes[NV_K_OUT_OF_REGION], 0, "totals: out-of-region has no bytes");
+    is_u(t.bytes[NV_K_INVALID_TOKEN], 0, "totals: invalid-token has no bytes");
+    is_u(t.occurrences[NV_K_OUT_OF_REGION], 4, "totals: 4 out-of-region occurrences");
+    for (int k = 0; k < NV_NKINDS; k++)
+        ok(t.bytes[k] <= SAT && t.occurrences[k] <= SAT && t.dropped[k] <= SAT,
+           "totals %s: every figure within INT64_MAX", nv_kinds[k].name);
+    nve_findings_delete(fs);
+}
+
 /* ---- many distinct findings ---- */
 
 struct big_check {
@@ -584,7 +654,8 @@ static void big_visit(const struct nve_finding *f, void *arg)
     uint32_t i = c->next++;
     if (f->first.key.stack != i + 1 || f->first.key.kind != i % NV_NKINDS ||
         f->first.key.region_base != (uintptr_t)i << 12 || f->count != 2 ||
-        f->bytes != 2 * (uint64_t)(i % 100 + 1) || f->first.addr != (uintptr_t)i * 64 ||
+        f->bytes != (want_kinds[i % NV_NKINDS].bytes ? 2 * (uint64_t)(i % 100 + 1) : 0) ||
+        f->first.addr != (uintptr_t)i * 64 ||
         f->nranges != 2 || f->ranges[1].addr != (uintptr_t)i * 64 + 1)
         c->good = 0;
 }
@@ -799,6 +870,7 @@ int main(void)
     test_clear();
     test_bad_kind();
     test_locks();
+    test_extremes();
     test_many();
     test_memory();
     test_concurrent();

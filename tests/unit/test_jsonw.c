@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -315,21 +316,23 @@ static void test_scalars(void)
     ok(strstr(text, "\"imin\":-9223372036854775808") != NULL, "scalars: INT64_MIN literally");
     json_decref(j);
 
-    /* UINT64_MAX does not fit jansson's integers: check the text, and parse as reals. */
+    /* Above INT64_MAX jansson takes no integer ("too big integer": the whole document
+     * refused): jw_u64 writes null there, and the document stays readable. */
     doc_begin();
     jw_arr(&W);
     jw_u64(&W, UINT64_MAX);
     jw_u64(&W, (uint64_t)INT64_MAX + 1);
+    jw_u64(&W, (uint64_t)INT64_MAX);
+    jw_u64(&W, 18446744073709547520ull); /* issue 9: 2^64 - 4096, a wrapped size sum */
     jw_end_arr(&W);
-    is_u(doc_end(), 0, "u64 max: finish");
-    ok(strstr(text, "18446744073709551615") != NULL, "u64 max: written literally");
-    ok(strstr(text, "9223372036854775808") != NULL, "2^63: written literally");
-    ok(strchr(text, '-') == NULL, "u64 max: no sign");
-    is_s(text, "[\n  18446744073709551615,\n  9223372036854775808\n]\n", "u64 max: exact text");
-    j = parsed(JSON_DECODE_INT_AS_REAL);
-    ok(j && json_array_size(j) == 2 &&
-           json_real_value(json_array_get(j, 0)) == 18446744073709551615.0,
-       "u64 max: valid JSON (as a real)");
+    is_u(doc_end(), 0, "u64 beyond INT64_MAX: finish");
+    is_s(text, "[\n  null,\n  null,\n  9223372036854775807,\n  null\n]\n",
+         "u64 beyond INT64_MAX: null; INT64_MAX itself an integer");
+    j = parsed(0);
+    ok(j && json_array_size(j) == 4 && json_is_null(json_array_get(j, 0)) &&
+           json_is_null(json_array_get(j, 1)) && json_is_null(json_array_get(j, 3)) &&
+           json_integer_value(json_array_get(j, 2)) == INT64_MAX,
+       "u64 beyond INT64_MAX: jansson reads the document");
     json_decref(j);
 }
 
@@ -814,6 +817,103 @@ static void test_say(void)
        "nv_say: the cut line still ends with a newline");
 }
 
+/* ---- nv_say_init: only the stderr the process started with (issue 15 item 18) ---- */
+
+/* file_text -- what the file at fd holds (from its start). */
+static const char *file_text(int fd)
+{
+    static char buf[4096];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    buf[n > 0 ? n : 0] = 0;
+    return buf;
+}
+
+/* close_copies -- close every descriptor but keep that is the same file as keep. */
+static int close_copies(int keep)
+{
+    struct stat a, b;
+    int closed = 0;
+    fstat(keep, &a);
+    for (int fd = 3; fd < 4096; fd++)
+        if (fd != keep && fstat(fd, &b) == 0 && b.st_dev == a.st_dev && b.st_ino == a.st_ino)
+            closed += close(fd) == 0;
+    return closed;
+}
+
+static void test_say_init(void)
+{
+    char errname[] = "/tmp/nvcheck-say-err.XXXXXX", dataname[] = "/tmp/nvcheck-say-data.XXXXXX";
+    int errf = mkstemp(errname), data = mkstemp(dataname);
+    unlink(errname);
+    unlink(dataname);
+    int saved = dup(2);
+    dup2(errf, 2);
+    nv_say_init();
+    struct stat st2, st;
+    fstat(2, &st2);
+    int dupfd = -1;
+    for (int fd = 3; fd < 4096 && dupfd < 0; fd++)
+        if (fd != errf && fstat(fd, &st) == 0 && st.st_ino == st2.st_ino && st.st_dev == st2.st_dev)
+            dupfd = fd;
+    ok(dupfd >= 64, "say init: stderr duplicated at a high number (%d)", dupfd);
+    ok(dupfd >= 0 && (fcntl(dupfd, F_GETFD) & FD_CLOEXEC), "say init: the duplicate is close-on-exec");
+    nv_say("one");
+    is_s(file_text(errf), "nvcheck: one\n", "say: fd 2 still stderr: written there");
+
+    /* A data file where stderr was: the line goes to the duplicate, never the data. */
+    write(data, "program data\n", 13);
+    dup2(data, 2);
+    nv_say("two");
+    is_s(file_text(data), "program data\n", "say: a data file at fd 2 is not written to");
+    is_s(file_text(errf), "nvcheck: one\nnvcheck: two\n", "say: ... the line went to stderr");
+    /* stderr closed: the duplicate. */
+    close(2);
+    errno = 77;
+    nv_say("three");
+    is_u(errno, 77, "say: stderr closed: errno kept");
+    is_s(file_text(errf), "nvcheck: one\nnvcheck: two\nnvcheck: three\n",
+         "say: stderr closed: written to the duplicate");
+    /* The duplicate closed too (or its number reused): nowhere. */
+    ok(close_copies(errf) == 1, "say: the duplicate closed (closefrom)");
+    dup2(data, 2);
+    dup2(data, dupfd); /* the program's data at the duplicate's old number as well */
+    nv_say("four");
+    is_s(file_text(data), "program data\n", "say: duplicate gone, data at both numbers: untouched");
+    is_s(file_text(errf), "nvcheck: one\nnvcheck: two\nnvcheck: three\n",
+         "say: duplicate gone: the line is dropped");
+    close(dupfd);
+
+    /* A pipe as stderr: no duplicate (it would hold the pipe open); a changed fd 2 means
+     * nowhere, and the reader sees end-of-file once the program closes its stderr. */
+    int p[2];
+    pipe(p);
+    dup2(p[1], 2);
+    close(p[1]);
+    nv_say_init();
+    nv_say("five");
+    dup2(data, 2);
+    nv_say("six");
+    char buf[64] = {0};
+    ssize_t n = read(p[0], buf, sizeof buf - 1);
+    ok(n == 14 && strcmp(buf, "nvcheck: five\n") == 0, "say: pipe stderr: written while fd 2");
+    n = read(p[0], buf, sizeof buf - 1);
+    ok(n == 0, "say: pipe stderr replaced: end-of-file for its reader (no duplicate held)");
+    is_s(file_text(data), "program data\n", "say: pipe stderr replaced: data untouched");
+    close(p[0]);
+
+    /* No stderr at start: never write to what later becomes fd 2. */
+    close(2);
+    nv_say_init();
+    dup2(data, 2);
+    nv_say("seven");
+    is_s(file_text(data), "program data\n", "say: no stderr at start: nothing written later");
+
+    dup2(saved, 2);
+    close(saved);
+    close(errf);
+    close(data);
+}
+
 int main(void)
 {
     test_nested();
@@ -824,6 +924,7 @@ int main(void)
     test_errors();
     test_format();
     test_say();
+    test_say_init(); /* last: nv_say_init changes where every later line goes */
     free(text);
     return done_testing();
 }
