@@ -105,10 +105,13 @@ static void put(char *dst, size_t cap, size_t *n, const char *s, int no_blank)
 /* marker_path -- ro.path: beside the report this image would write. 0, or -1. */
 static int marker_path(void)
 {
-    static char rep[PATH_MAX];
+    static struct nvc_target t; /* 4 KiB of name: static */
     pid_t pid = getpid();
-    if (nvc_report_path(rep, sizeof rep, nvc.output, pid) < 0)
+    if (nvc_target_resolve(&t, nvc.output, pid) < 0)
         return -1;
+    if (t.dirfd >= 0)
+        close(t.dirfd); /* only its name is needed here */
+    const char *rep = t.path;
     char *slash = strrchr(rep, '/');
     size_t n = 0, dir = slash ? (size_t)(slash - rep) : 0;
     if (rep[0] != '/') { /* relative: to where we are now, as the program may move */

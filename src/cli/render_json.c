@@ -92,7 +92,7 @@ static json_t *finding(const struct cli_group *g, int stable)
     json_object_set_new(o, "region", region(f, stable));
     json_object_set_new(o, "stack", stack(&f->stack, stable));
     json_object_set_new(o, "related", related(f, stable));
-    json_object_set_new(o, "count", json_integer((json_int_t)g->count));
+    json_object_set_new(o, "count", cli_juint(1, g->count));
     json_object_set_new(o, "message", cli_jstr(msg));
     json_object_set_new(o, "bytes", cli_juint(g->has_bytes, g->bytes));
     json_object_set_new(o, "token", cli_jhex(f->has_token && !stable, f->token));
@@ -101,6 +101,13 @@ static json_t *finding(const struct cli_group *g, int stable)
     json_object_set_new(o, "pids", stable ? json_null() : cli_group_pids_json(g));
     free(msg);
     return o;
+}
+
+/* sat_add -- a + b for a count or byte total (non-negative), held at INT64_MAX: sums
+ * of saturated sizes must not wrap negative. */
+static json_int_t sat_add(json_int_t a, uint64_t b)
+{
+    return b > (uint64_t)(INT64_MAX - a) ? INT64_MAX : a + (json_int_t)b;
 }
 
 /* summary -- findings (groups) by severity, and per kind in the order they come. */
@@ -122,19 +129,18 @@ static json_t *summary(const struct cli_set *set, const struct cli_groups *g)
         json_t *b = json_object_get(k, "bytes");
         json_integer_set(json_object_get(k, "findings"),
                          json_integer_value(json_object_get(k, "findings")) + 1);
-        json_integer_set(json_object_get(k, "occurrences"),
-                         json_integer_value(json_object_get(k, "occurrences")) +
-                             (json_int_t)g->g[i].count);
+        json_t *occ = json_object_get(k, "occurrences");
+        json_integer_set(occ, sat_add(json_integer_value(occ), g->g[i].count));
         if (g->g[i].has_bytes && json_is_integer(b))
-            json_integer_set(b, json_integer_value(b) + (json_int_t)g->g[i].bytes);
+            json_integer_set(b, sat_add(json_integer_value(b), g->g[i].bytes));
         else
             json_object_set_new(k, "bytes", json_null());
         f->severity == NV_SEV_WARNING ? warnings++ : errors++;
-        occurrences += (json_int_t)g->g[i].count;
+        occurrences = sat_add(occurrences, g->g[i].count);
     }
     for (size_t i = 0; i < set->n; i++) {
         truncated |= set->r[i].truncated;
-        dropped += set->r[i].dropped_occurrences;
+        dropped = sat_add(dropped, (uint64_t)set->r[i].dropped_occurrences);
     }
     json_object_set_new(o, "errors", json_integer(errors));
     json_object_set_new(o, "warnings", json_integer(warnings));

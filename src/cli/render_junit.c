@@ -130,8 +130,8 @@ static void share(const struct cli_group *g, const struct cli_report *r, struct 
         if (!out->first)
             out->first = f;
         out->members[out->nmembers++] = f;
-        out->count += f->count;
-        out->bytes += f->bytes;
+        out->count = out->count > UINT64_MAX - f->count ? UINT64_MAX : out->count + f->count;
+        out->bytes = out->bytes > UINT64_MAX - f->bytes ? UINT64_MAX : out->bytes + f->bytes;
         out->has_bytes &= f->has_bytes;
     }
 }
