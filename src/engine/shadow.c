@@ -564,7 +564,7 @@ int nve_drain(struct nve_shadow *sh, struct nve_thread *t)
 void nve_prefetch(struct nve_shadow *sh, uintptr_t a)
 {
     struct shard *s = shard_of(sh, a >> NVE_CHUNK_SHIFT);
-    uint32_t n = __atomic_load_n(&s->log.n, __ATOMIC_RELAXED);
+    uint32_t n = __atomic_load_n(&s->log.nf, __ATOMIC_RELAXED);
     __builtin_prefetch(&s->lock, 1);
     __builtin_prefetch(&s->log.e[n < NVE_LOG ? n : 0], 1);
 }

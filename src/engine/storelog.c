@@ -1,13 +1,18 @@
-/* storelog.c -- a shard's recent plain stores, applied to its chunks in batches.
+/* storelog.c -- a shard's plain stores, kept as a log until something needs them.
  *
  * Why. A plain store into a random chunk of a shadow bigger than the caches costs two
  * dependent misses -- the chunk's table slot, then its runs -- and nothing in a
  * single call can hide them: the store needs the slot to find the runs. Appended to
- * its shard's log instead, it touches only the log's tail, which is in cache. The
- * log is applied NVE_LOG entries at a time, and then the entries are known in
- * advance: the slot of entry i + AHEAD and the runs of entry i + AHEAD / 2 are
- * prefetched while entry i is applied, so a batch's misses overlap one another
- * instead of adding up.
+ * its shard's log instead it touches only the log's front buffer, which is in cache;
+ * a full front buffer is copied to the newest 4 KiB spill block (sequential stores).
+ * Many programs make a batch of stores durable with one flush+drain of the whole
+ * range: that drops the log whole (log_clean) without its entries ever reaching the
+ * chunks. Whatever must see the chunks applies the log, in order, with the slot of
+ * entry i + AHEAD and the runs of entry i + AHEAD / 2 prefetched while entry i is
+ * applied, so the misses of a batch overlap instead of adding up. An entry costs 16
+ * bytes, as a run does; the log is applied once it holds NVE_LOG_MAX entries (256
+ * KiB), which bounds both its memory when stores overwrite one another and the work
+ * one call may have to do.
  *
  * Why it stays exact. Every entry is a plain store (bytes -> DIRTY) inside one chunk,
  * and entries are applied in the order they were made, so overlapping stores end as
@@ -15,9 +20,11 @@
  * itself -- first applies the log when an entry may overlap the range (shadow.c),
  * with two exceptions: a drain commutes with plain stores (it changes only FLUSHED
  * bytes, and a store makes its bytes DIRTY whatever they were), and an operation that
- * makes [lo, hi) CLEAN may drop the entries wholly inside it (log_clean).
+ * makes [lo, hi) CLEAN may drop the entries wholly inside it.
  */
 #include "storelog.h"
+
+#include <string.h>
 
 #define AHEAD 8 /* entries between a slot's prefetch and its use */
 
@@ -47,36 +54,86 @@ static void fetch_runs(const struct nve_chunkmap *m, uintptr_t key)
     }
 }
 
-int log_apply(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar)
+/* apply_batch -- entries e[0..n) into the chunks, in order; the first failure stops. */
+static int apply_batch(const struct nve_logent *e, uint32_t n, struct nve_chunkmap *m,
+                       struct nv_arena *ar)
 {
-    uint32_t n = l->n;
     int rc = 0;
     for (uint32_t i = 0; i < n && i < AHEAD; i++)
-        fetch_slot(m, key_of(l->e[i].addr));
+        fetch_slot(m, key_of(e[i].addr));
     for (uint32_t i = 0; i < n && rc == 0; i++) {
         if (i + AHEAD < n)
-            fetch_slot(m, key_of(l->e[i + AHEAD].addr));
+            fetch_slot(m, key_of(e[i + AHEAD].addr));
         if (i + AHEAD / 2 < n)
-            fetch_runs(m, key_of(l->e[i + AHEAD / 2].addr));
-        const struct nve_logent *e = &l->e[i];
-        struct nve_seg v = {.wstack = e->wstack};
-        unsigned off = (unsigned)(e->addr & (NVE_CHUNK - 1));
+            fetch_runs(m, key_of(e[i + AHEAD / 2].addr));
+        struct nve_seg v = {.wstack = e[i].wstack};
+        unsigned off = (unsigned)(e[i].addr & (NVE_CHUNK - 1));
         /* A chunk just created holds its first run inline: seg_set cannot fail on it,
          * so no empty chunk is left behind when it fails on another. */
-        struct nve_chunk *c = cmap_insert(m, ar, key_of(e->addr));
-        rc = c ? seg_set(ar, c, off, off + e->len, &v) : -1;
+        struct nve_chunk *c = cmap_insert(m, ar, key_of(e[i].addr));
+        rc = c ? seg_set(ar, c, off, off + e[i].len, &v) : -1;
     }
-    __atomic_store_n(&l->n, 0, __ATOMIC_RELAXED);
     return rc;
+}
+
+/* empty -- forget every entry, giving the spill blocks back. */
+static void empty(struct nve_log *l, struct nv_arena *ar)
+{
+    for (struct nve_logblk *b = l->first, *next; b; b = next) {
+        next = b->next;
+        nv_arena_free(ar, b, sizeof *b);
+    }
+    l->first = l->last = NULL;
+    l->nf = 0;
+    __atomic_store_n(&l->n, 0, __ATOMIC_RELAXED);
+}
+
+int log_apply(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar)
+{
+    int rc = 0;
+    for (struct nve_logblk *b = l->first; b && rc == 0; b = b->next)
+        rc = apply_batch(b->e, b->n, m, ar);
+    if (rc == 0)
+        rc = apply_batch(l->e, l->nf, m, ar);
+    empty(l, ar);
+    return rc;
+}
+
+/* spill -- move the front buffer's entries to the end of the spill blocks. */
+static int spill(struct nve_log *l, struct nv_arena *ar)
+{
+    struct nve_logblk *b = l->last;
+    uint32_t room = b ? NVE_LOG_BLOCK - b->n : 0, k = room < l->nf ? room : l->nf;
+    struct nve_logblk *nb = NULL;
+    if (k < l->nf) { /* the rest goes to a new block (nf < NVE_LOG_BLOCK: one is enough) */
+        if (!(nb = nv_arena_alloc(ar, sizeof *nb)))
+            return -1;
+        nb->next = NULL;
+        nb->n = l->nf - k;
+        memcpy(nb->e, l->e + k, nb->n * sizeof *nb->e);
+    }
+    if (k) {
+        memcpy(b->e + b->n, l->e, k * sizeof *b->e);
+        b->n += k;
+    }
+    if (nb) {
+        if (b)
+            b->next = nb;
+        else
+            l->first = nb;
+        l->last = nb;
+    }
+    __atomic_store_n(&l->nf, 0, __ATOMIC_RELAXED);
+    return nb != NULL;
 }
 
 int log_add(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar, uintptr_t a,
             uint32_t n, uint32_t ws)
 {
-    int applied = 0;
-    if (l->n) {
+    int changed = 0;
+    if (l->nf) {
         /* The same write going on (a loop filling a record), or repeated: one entry. */
-        struct nve_logent *t = &l->e[l->n - 1];
+        struct nve_logent *t = &l->e[l->nf - 1];
         uintptr_t te = t->addr + t->len;
         if (t->wstack == ws && a <= te && t->addr <= a + n && key_of(t->addr) == key_of(a)) {
             uintptr_t lo = a < t->addr ? a : t->addr, hi = a + n > te ? a + n : te;
@@ -86,11 +143,12 @@ int log_add(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar, uint
             l->hi = hi > l->hi ? hi : l->hi;
             return 0;
         }
-        if (l->n == NVE_LOG) {
-            if (log_apply(l, m, ar) < 0)
-                return -1;
-            applied = 1;
-        }
+    }
+    if (l->nf == NVE_LOG) {
+        int rc = l->n < NVE_LOG_MAX ? spill(l, ar) : -1;
+        if (rc < 0 && log_apply(l, m, ar) < 0) /* full, or no memory for a block */
+            return -1;
+        changed = rc != 0;
     }
     if (l->n == 0) {
         l->lo = a;
@@ -99,9 +157,10 @@ int log_add(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar, uint
         l->lo = a < l->lo ? a : l->lo;
         l->hi = a + n > l->hi ? a + n : l->hi;
     }
-    l->e[l->n] = (struct nve_logent){a, n, ws};
+    l->e[l->nf] = (struct nve_logent){a, n, ws};
+    __atomic_store_n(&l->nf, l->nf + 1, __ATOMIC_RELAXED);
     __atomic_store_n(&l->n, l->n + 1, __ATOMIC_RELAXED);
-    return applied;
+    return changed;
 }
 
 int log_clean(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar, uintptr_t lo,
@@ -109,10 +168,17 @@ int log_clean(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar, ui
 {
     if (!log_touches(l, lo, hi))
         return 0;
+    if (lo <= l->lo && l->hi <= hi) { /* all of it inside: nothing to apply */
+        *dirty = 1;
+        empty(l, ar);
+        return 0;
+    }
+    if (l->first)
+        return log_apply(l, m, ar); /* too long to search for what lies inside */
     uint32_t k = 0;
     int straddles = 0;
     uintptr_t blo = UINTPTR_MAX, bhi = 0;
-    for (uint32_t i = 0; i < l->n; i++) {
+    for (uint32_t i = 0; i < l->nf; i++) {
         struct nve_logent e = l->e[i];
         uintptr_t end = e.addr + e.len;
         if (end > lo && e.addr < hi) {
@@ -127,6 +193,7 @@ int log_clean(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar, ui
     }
     l->lo = blo;
     l->hi = bhi;
+    __atomic_store_n(&l->nf, k, __ATOMIC_RELAXED);
     __atomic_store_n(&l->n, k, __ATOMIC_RELAXED);
     return straddles ? log_apply(l, m, ar) : 0;
 }
