@@ -29,18 +29,21 @@
  * range covers more chunks than exist (a 1 TiB region) -- scans the tables instead.
  *
  * Batches. A plain store inside one chunk (the common small write, and what a
- * plain-store fault handler will feed in) is not applied at once but appended to its
- * shard's store log (storelog.c), and the log is applied 64 entries at a time with
- * the table slots and runs of later entries prefetched while earlier ones are
- * applied: a store into a random chunk of a big shadow then costs a log append,
- * and the two dependent misses it used to pay overlap with other stores' misses.
- * The log lives in the shard, under the shard's lock, so every thread sees it: each
- * operation on a range applies the log of each shard it takes first when an entry
- * may overlap the range (settle), except a drain (plain stores commute with it) and
- * an operation that makes the range CLEAN, which drops the entries wholly inside it
- * (a write+flush+drain of a record never reaches the table). nve_take, nve_peek,
- * nve_stats and nve_disown see logged stores as if applied; fork copies the logs
- * with the shards.
+ * plain-store fault handler will feed in) does not go into the chunks at once: it is
+ * appended to its shard's store log (storelog.c), 16 bytes, in cache. The log is
+ * applied -- in order, with later entries' table slots and runs prefetched while
+ * earlier ones are applied, so their misses overlap -- only when something must see
+ * the chunks: an operation whose range an entry may overlap, or a log grown to
+ * 16,384 entries. A flush+drain (or persisted write) whose range covers the whole
+ * log drops it unapplied, as it would have made all of it CLEAN: a million stores made
+ * durable by one flush of their region never build runs at all. The log belongs to
+ * the shard, under the shard's lock, so every thread sees it: each operation settles
+ * the log of each shard it takes before it looks at the chunks (settle): it applies
+ * it when an entry may overlap the range, except a drain (plain stores commute with
+ * it), and an operation that makes the range CLEAN drops the entries wholly inside it
+ * instead (a write+flush+drain of one record never reaches the table). nve_take,
+ * nve_peek, nve_stats and nve_disown see logged stores as if applied; fork copies
+ * the logs with the shards.
  *
  * Drains. Each thread keeps the line ranges it flushed since its last drain
  * (struct nve_pending); a drain visits only those, so its cost follows what the thread
@@ -49,6 +52,8 @@
  * Concurrency. No lock is held across calls out of this file; shard locks are never
  * nested; nothing here calls malloc, stdio or the unwinder, so it may run in a signal
  * handler that did not interrupt the engine itself (the caller's guard ensures that).
+ * Only counts are read without a shard's lock (atomic loads), as hints that a shard
+ * holds nothing and need not be locked.
  */
 #include "shadow.h"
 
@@ -462,7 +467,8 @@ int nve_store(struct nve_shadow *sh, struct nve_thread *t, uintptr_t a, size_t n
         __builtin_expect(__atomic_load_n(&sh->full, __ATOMIC_RELAXED), 0))
         return 1; /* the cap: not recorded, the caller counts it */
     /* Looking for overwritten bytes needs the chunks as they are: no log then. */
-    if (mode == NVE_STORE_DIRTY && !over && (a >> NVE_CHUNK_SHIFT) == ((a + n - 1) >> NVE_CHUNK_SHIFT))
+    if (mode == NVE_STORE_DIRTY && !over &&
+        (a >> NVE_CHUNK_SHIFT) == ((a + n - 1) >> NVE_CHUNK_SHIFT))
         return store_logged(sh, a, n, ws);
     struct nve_seg v = {.wstack = ws};
     struct set_arg x = {.over = over, .olo = a, .ohi = a + n};
@@ -606,8 +612,8 @@ static int v_take(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned
         if (a >= b)
             continue;
         uint32_t f = g->flusher & NVE_FLUSHERS ? NVE_ANY_THREAD : g->flusher;
-        struct nve_piece p = {base + a, b - a, g->wstack & ~NVE_INHERITED, g->fstack, f,
-                              (g->wstack & NVE_INHERITED) != 0};
+        struct nve_piece p = {base + a,  b - a, g->wstack & ~NVE_INHERITED,
+                              g->fstack, f,     (g->wstack & NVE_INHERITED) != 0};
         if (push(x, &p) < 0)
             return -1;
     }

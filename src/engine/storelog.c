@@ -127,8 +127,8 @@ static int spill(struct nve_log *l, struct nv_arena *ar)
     return nb != NULL;
 }
 
-int log_add(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar, uintptr_t a,
-            uint32_t n, uint32_t ws)
+int log_add(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar, uintptr_t a, uint32_t n,
+            uint32_t ws)
 {
     int changed = 0;
     if (l->nf) {

@@ -35,8 +35,8 @@ struct nve_log {
 /* log_add -- record a plain store of [a, a+n) (inside one chunk). 0; 1 when memory use
  * changed (a block was added, or the log applied); -1 when out of memory (the state
  * is then incomplete). */
-int log_add(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar, uintptr_t a,
-            uint32_t n, uint32_t ws);
+int log_add(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar, uintptr_t a, uint32_t n,
+            uint32_t ws);
 
 /* log_apply -- every entry into the chunks, in the order they were made. 0, or -1
  * when out of memory (the entries not applied are lost). */
