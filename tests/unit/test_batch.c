@@ -4,6 +4,8 @@
 #include "pieces.h"
 
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define B 0x10000000ul /* 2 MiB-aligned: one shard's slice starts here */
 
@@ -259,6 +261,41 @@ static void test_threads(void)
     nve_shadow_delete(sh);
 }
 
+/* inherited -- count the pieces handed out, and those marked inherited. */
+static void inherited(const struct nve_piece *p, void *arg)
+{
+    size_t *n = arg;
+    n[0]++;
+    n[1] += p->inherited;
+}
+
+/* Fork with stores still in the log: the child has them (as inherited, once disowned),
+ * the parent keeps its own. */
+static void test_fork(void)
+{
+    struct nve_shadow *sh = nve_shadow_new(0);
+    reset_threads();
+    store_lines(sh, B, 100);
+    nve_shadow_lock_all(sh);
+    pid_t pid = fork();
+    if (pid == 0) {
+        size_t n[2] = {0, 0};
+        nve_shadow_reset_locks(sh);
+        nve_disown(sh);
+        nve_store(sh, &T1, B + 99 * 64, 8, NVE_STORE_DIRTY, 7, NULL);
+        nve_take(sh, B, B + 100 * 64, inherited, n);
+        _exit(n[0] == 100 && n[1] == 99 ? 0 : 1);
+    }
+    nve_shadow_unlock_all(sh);
+    int st = -1;
+    waitpid(pid, &st, 0);
+    ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+       "fork child: 100 logged stores, 99 inherited after its own store to one");
+    is_u(peek(sh, B, B + 100 * 64), 100, "parent: its 100 stores");
+    ok(!got[0].inherited && !got[MAXP - 1].inherited, "parent: not inherited");
+    nve_shadow_delete(sh);
+}
+
 int main(void)
 {
     test_boundaries();
@@ -266,5 +303,6 @@ int main(void)
     test_clean();
     test_flush();
     test_threads();
+    test_fork();
     return done_testing();
 }
