@@ -84,7 +84,7 @@ static void empty(struct nve_log *l, struct nv_arena *ar)
         nv_arena_free(ar, b, sizeof *b);
     }
     l->first = l->last = NULL;
-    l->nf = 0;
+    __atomic_store_n(&l->nf, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&l->n, 0, __ATOMIC_RELAXED);
 }
 
