@@ -79,11 +79,15 @@ static int apply_batch(const struct nve_logent *e, uint32_t n, struct nve_chunkm
 /* empty -- forget every entry, giving the spill blocks back. */
 static void empty(struct nve_log *l, struct nv_arena *ar)
 {
-    for (struct nve_logblk *b = l->first, *next; b; b = next) {
-        next = b->next;
-        nv_arena_free(ar, b, sizeof *b);
+    /* No store that is not needed: a flush+drain of one record lands here right after
+     * its write-back, and stores then wait behind it (attrs.h). */
+    if (l->first) {
+        for (struct nve_logblk *b = l->first, *next; b; b = next) {
+            next = b->next;
+            nv_arena_free(ar, b, sizeof *b);
+        }
+        l->first = l->last = NULL;
     }
-    l->first = l->last = NULL;
     __atomic_store_n(&l->nf, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&l->n, 0, __ATOMIC_RELAXED);
 }
