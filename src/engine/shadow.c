@@ -63,6 +63,7 @@
 #include "lock.h"
 #include "storelog.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define NSHARDS 1024
@@ -70,12 +71,12 @@
 #define PUBLISH_STEP 4096
 #define SCAN_MIN_CHUNKS 64
 
-/* The store path touches the lock, the log's head and its tail entry; the table and
- * arena come after them. */
+/* The first line holds what every call reads: the lock, the table's count and the
+ * log's counts and bounds; the log's entries and the arena come after. */
 struct shard {
     nv_lock lock;
-    struct nve_log log;
     struct nve_chunkmap map;
+    struct nve_log log;
     struct nv_arena arena;
     size_t published; /* arena.in_use last added to nve_shadow.bytes */
 } __attribute__((aligned(64)));
@@ -91,6 +92,8 @@ struct nve_shadow {
     struct nv_arena scratch;
     size_t bytes, peak; /* atomic */
 };
+
+_Static_assert(offsetof(struct shard, log.e) == 64, "a shard's first line: lock, counts, bounds");
 
 typedef int (*visit_fn)(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo,
                         unsigned hi, void *arg);

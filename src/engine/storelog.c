@@ -24,6 +24,8 @@
  */
 #include "storelog.h"
 
+#include "attrs.h"
+
 #include <string.h>
 
 #define AHEAD 8 /* entries between a slot's prefetch and its use */
@@ -92,7 +94,10 @@ static void empty(struct nve_log *l, struct nv_arena *ar)
     __atomic_store_n(&l->n, 0, __ATOMIC_RELAXED);
 }
 
-int log_apply(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar)
+/* Out of line, like spill: the callers are flattened into the API's entry points
+ * (attrs.h), where a batch's loop would only crowd the short paths' registers. */
+__attribute__((noinline)) int log_apply(struct nve_log *l, struct nve_chunkmap *m,
+                                        struct nv_arena *ar)
 {
     int rc = 0;
     for (struct nve_logblk *b = l->first; b && rc == 0; b = b->next)
@@ -104,7 +109,7 @@ int log_apply(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar)
 }
 
 /* spill -- move the front buffer's entries to the end of the spill blocks. */
-static int spill(struct nve_log *l, struct nv_arena *ar)
+NV_COLD static int spill(struct nve_log *l, struct nv_arena *ar)
 {
     struct nve_logblk *b = l->last;
     uint32_t room = b ? NVE_LOG_BLOCK - b->n : 0, k = room < l->nf ? room : l->nf;
