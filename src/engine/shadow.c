@@ -156,7 +156,7 @@ static void drop_if_empty(struct shard *s, struct nve_chunk *c)
 static int holds(struct shard *s, enum settle_how how)
 {
     return __atomic_load_n(&s->map.count, __ATOMIC_RELAXED) ||
-           (how != SETTLE_NONE && __atomic_load_n(&s->log.n, __ATOMIC_RELAXED));
+           (how != SETTLE_NONE && log_count(&s->log));
 }
 
 /* settle -- bring shard s's store log in line for an operation on [lo, hi) (lock
@@ -264,7 +264,7 @@ static size_t total_chunks(struct nve_shadow *sh)
     size_t n = 0;
     for (int k = 0; k < NSHARDS; k++)
         n += __atomic_load_n(&sh->shard[k].map.count, __ATOMIC_RELAXED) +
-             __atomic_load_n(&sh->shard[k].log.n, __ATOMIC_RELAXED);
+             log_count(&sh->shard[k].log);
     return n;
 }
 
@@ -698,7 +698,7 @@ int nve_peek(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
 /* apply_log -- shard s's whole log into its chunks (its lock held). */
 static int apply_log(struct nve_shadow *sh, struct shard *s)
 {
-    int rc = s->log.n ? log_apply(&s->log, &s->map, &s->arena) : 0;
+    int rc = log_count(&s->log) ? log_apply(&s->log, &s->map, &s->arena) : 0;
     publish(sh, s);
     return rc;
 }

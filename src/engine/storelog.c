@@ -90,8 +90,9 @@ static void empty(struct nve_log *l, struct nv_arena *ar)
         }
         l->first = l->last = NULL;
     }
+    if (l->spilled)
+        __atomic_store_n(&l->spilled, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&l->nf, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&l->n, 0, __ATOMIC_RELAXED);
 }
 
 /* Out of line, like spill: the callers are flattened into the API's entry points
@@ -132,6 +133,7 @@ NV_COLD static int spill(struct nve_log *l, struct nv_arena *ar)
             l->first = nb;
         l->last = nb;
     }
+    __atomic_store_n(&l->spilled, l->spilled + l->nf, __ATOMIC_RELAXED);
     __atomic_store_n(&l->nf, 0, __ATOMIC_RELAXED);
     return nb != NULL;
 }
@@ -154,21 +156,24 @@ int log_add(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar, uint
         }
     }
     if (l->nf == NVE_LOG) {
-        int rc = l->n < NVE_LOG_MAX ? spill(l, ar) : -1;
+        int rc = l->spilled + l->nf < NVE_LOG_MAX ? spill(l, ar) : -1;
         if (rc < 0 && log_apply(l, m, ar) < 0) /* full, or no memory for a block */
             return -1;
         changed = rc != 0;
     }
-    if (l->n == 0) {
+    /* Few stores: each one waits in the store buffer behind the program's own store
+     * to NV memory, which often misses. The bounds seldom grow once set. */
+    if (l->spilled + l->nf == 0) {
         l->lo = a;
         l->hi = a + n;
     } else {
-        l->lo = a < l->lo ? a : l->lo;
-        l->hi = a + n > l->hi ? a + n : l->hi;
+        if (a < l->lo)
+            l->lo = a;
+        if (a + n > l->hi)
+            l->hi = a + n;
     }
     l->e[l->nf] = (struct nve_logent){a, n, ws};
     __atomic_store_n(&l->nf, l->nf + 1, __ATOMIC_RELAXED);
-    __atomic_store_n(&l->n, l->n + 1, __ATOMIC_RELAXED);
     return changed;
 }
 
@@ -202,7 +207,6 @@ int log_clean(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar, ui
     }
     l->lo = blo;
     l->hi = bhi;
-    __atomic_store_n(&l->nf, k, __ATOMIC_RELAXED);
-    __atomic_store_n(&l->n, k, __ATOMIC_RELAXED);
+    __atomic_store_n(&l->nf, k, __ATOMIC_RELAXED); /* no blocks here: nf is all */
     return straddles ? log_apply(l, m, ar) : 0;
 }

@@ -21,11 +21,11 @@ struct nve_logblk {
     struct nve_logent e[NVE_LOG_BLOCK];
 };
 
-/* Owned by a shard and written under its lock; n and nf are also read racily (atomic
- * loads), as hints. Entries in order of age: the blocks from first to last, then the
- * front buffer. */
+/* Owned by a shard and written under its lock; the counts are also read racily
+ * (atomic loads), as hints. Entries in order of age: the blocks from first to last,
+ * then the front buffer. */
 struct nve_log {
-    uint32_t n;       /* entries in all */
+    uint32_t spilled; /* entries in the blocks */
     uint32_t nf;      /* entries in the front buffer */
     uintptr_t lo, hi; /* the bytes they cover lie in [lo, hi) (n > 0) */
     struct nve_logblk *first, *last;
@@ -42,11 +42,18 @@ int log_add(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar, uint
  * when out of memory (the entries not applied are lost). */
 int log_apply(struct nve_log *l, struct nve_chunkmap *m, struct nv_arena *ar);
 
+/* log_count -- entries in all (a racy hint, too: no lock needed). */
+static inline uint32_t log_count(const struct nve_log *l)
+{
+    return __atomic_load_n(&l->spilled, __ATOMIC_RELAXED) +
+           __atomic_load_n(&l->nf, __ATOMIC_RELAXED);
+}
+
 /* log_touches -- some entry may overlap [lo, hi) (an operation there must apply the
  * log first). */
 static inline int log_touches(const struct nve_log *l, uintptr_t lo, uintptr_t hi)
 {
-    return l->n && l->lo < hi && lo < l->hi;
+    return log_count(l) && l->lo < hi && lo < l->hi;
 }
 
 /* log_clean -- [lo, hi) is about to become CLEAN: entries wholly inside it are
