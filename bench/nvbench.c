@@ -177,8 +177,10 @@ static double w_bulk1m(long ops)
 
 /* outstanding -- many 48-byte writes at distinct random 64-byte slots (so no two
  * merge), no flush; then one flush+drain of the whole region (unless noflush, which
- * leaves them all to be reported at exit). */
-static double w_outstanding(long ops, int noflush)
+ * leaves them all to be reported at exit; or pages: one flush+drain per 4 KiB page,
+ * in address order, so the checker cannot drop its log of the writes unread). */
+enum { OUT_FLUSH, OUT_NOFLUSH, OUT_PAGES };
+static double w_outstanding(long ops, int how)
 {
     char *base = map(REGION, 1, 0);
     PVOID t = token_for(base, REGION);
@@ -189,10 +191,12 @@ static double w_outstanding(long ops, int noflush)
     double t0 = now();
     for (long i = 0; i < ops; i++)
         RtlWriteNonVolatileMemory(t, base + ((a * (size_t)i + b) % slots) * 64, src, 48, 0);
-    if (!noflush)
+    if (how == OUT_FLUSH)
         RtlFlushNonVolatileMemory(t, base, REGION, 0);
+    for (size_t p = 0; how == OUT_PAGES && p < REGION; p += 4096)
+        RtlFlushNonVolatileMemory(t, base + p, 4096, 0);
     double ns = (now() - t0) / ops;
-    if (!noflush)
+    if (how != OUT_NOFLUSH)
         RtlFreeNonVolatileToken(t);
     return ns;
 }
@@ -242,7 +246,9 @@ static int child(int argc, char **argv)
     else if (!strcmp(w, "bulk1m"))
         ns = w_bulk1m(ops);
     else if (!strcmp(w, "outstanding"))
-        ns = w_outstanding(ops, arg);
+        ns = w_outstanding(ops, arg ? OUT_NOFLUSH : OUT_FLUSH);
+    else if (!strcmp(w, "outstanding-pages"))
+        ns = w_outstanding(ops, OUT_PAGES);
     else if (!strcmp(w, "threads"))
         ns = w_threads(ops, arg ? arg : 1);
     else
@@ -436,6 +442,8 @@ int main(int argc, char **argv)
     row("bulk1m", "1 MiB write with FLUSH", compare("bulk1m", 2000 / m, 0, reps), 1.2, 1.05);
     struct pair out = compare("outstanding", 1000000 / m, 0, reps);
     row("outstanding", "1M 48 B writes, then one flush+drain", out, 4.0, 2.0);
+    row("outst-pages", "the same, then a flush+drain per 4 KiB page",
+        compare("outstanding-pages", 1000000 / m, 0, reps), 4.0, 2.0);
 
     double t1 = checked_median("threads", rec_ops, 1, reps, NULL);
     double t2 = checked_median("threads", rec_ops, 2, reps, NULL);

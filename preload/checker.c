@@ -175,7 +175,6 @@ static void stored(struct nvc_thread *t, const struct nvc_site *caller, enum nvc
     switch (flags & (FL | NT | ND)) {
     case 0:
         ws = nvc_capture(t, caller);
-        nve_prefetch(nvc.shadow, a, 1);
         rc = nve_store(nvc.shadow, &t->e, a, n, NVE_STORE_DIRTY, ws, op);
         break;
     case NT:
@@ -219,7 +218,7 @@ NV_HOT NTSTATUS nvc_write(struct nvc_thread *t, const struct nvc_site *caller, P
     struct nvm_fault f;
     int keeps = n && !(flags & FL); /* leaves state behind: the shadow will be touched */
     if (keeps)
-        nve_prefetch(nvc.shadow, (uintptr_t)dst, 0);
+        nve_prefetch(nvc.shadow, (uintptr_t)dst);
     if (nvm_check_write(token, dst, src, n, flags, &f) != NVM_OK)
         return fault(t, caller, NVC_WRITE, token, &f);
     nvm_do_write(dst, src, n, flags);

@@ -16,8 +16,7 @@ static uint32_t home(const struct nve_chunkmap *m, uintptr_t key)
 
 uint32_t cmap_home(const struct nve_chunkmap *m, uintptr_t key)
 {
-    return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) &
-           __atomic_load_n(&m->mask, __ATOMIC_RELAXED);
+    return home(m, key);
 }
 
 struct nve_chunk *cmap_find(const struct nve_chunkmap *m, uintptr_t key)
@@ -32,36 +31,6 @@ struct nve_chunk *cmap_find(const struct nve_chunkmap *m, uintptr_t key)
     }
 }
 
-/* set_table -- install a table. cmap_home and cmap_peek read slot and mask without
- * the lock, so both are stored atomically, in an order that never lets a reader pair
- * a table with a bigger table's mask: growing, the new table goes first; shrinking,
- * the new mask. A table too big for the arena's blocks is unmapped when freed, so
- * cmap_peek stops reading this map's tables for good once one was installed. */
-static void set_table(struct nve_chunkmap *m, struct nve_chunk *slot, uint32_t mask)
-{
-    if (slot && (size_t)(mask + 1) * sizeof *slot > NV_ARENA_BIG)
-        __atomic_store_n(&m->had_big, 1, __ATOMIC_RELAXED); /* before the slot (release) */
-    if (!slot || mask < m->mask) {
-        __atomic_store_n(&m->mask, mask, __ATOMIC_RELEASE);
-        __atomic_store_n(&m->slot, slot, __ATOMIC_RELEASE);
-    } else {
-        __atomic_store_n(&m->slot, slot, __ATOMIC_RELEASE);
-        __atomic_store_n(&m->mask, mask, __ATOMIC_RELEASE);
-    }
-}
-
-struct nve_chunk *cmap_peek(const struct nve_chunkmap *m, uintptr_t key)
-{
-    /* A slot read again unchanged after the mask: the mask is that table's or a
-     * smaller one's (set_table's order), so the index lies inside the table. */
-    struct nve_chunk *slot = __atomic_load_n(&m->slot, __ATOMIC_ACQUIRE);
-    uint32_t mask = __atomic_load_n(&m->mask, __ATOMIC_ACQUIRE);
-    if (!slot || __atomic_load_n(&m->had_big, __ATOMIC_RELAXED) ||
-        __atomic_load_n(&m->slot, __ATOMIC_RELAXED) != slot)
-        return NULL;
-    return &slot[(uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & mask];
-}
-
 /* resize -- move every chunk into a table of size slots (a power of two >= 64). */
 NV_COLD static int resize(struct nve_chunkmap *m, struct nv_arena *a, uint32_t size)
 {
@@ -70,7 +39,8 @@ NV_COLD static int resize(struct nve_chunkmap *m, struct nv_arena *a, uint32_t s
     struct nve_chunk *s = nv_arena_calloc(a, size * sizeof *s);
     if (!s)
         return -1;
-    set_table(m, s, size - 1);
+    m->slot = s;
+    m->mask = size - 1;
     for (uint32_t i = 0; i < old_size; i++) {
         if (!old[i].key)
             continue;
@@ -95,7 +65,8 @@ void cmap_shrink(struct nve_chunkmap *m, struct nv_arena *a, int release_empty)
         return;
     if (m->count == 0 && (release_empty || size > 64)) {
         nv_arena_free(a, m->slot, size * sizeof *m->slot);
-        set_table(m, NULL, 0);
+        m->slot = NULL;
+        m->mask = 0;
         return;
     }
     uint32_t want = 64;

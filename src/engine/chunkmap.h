@@ -7,21 +7,17 @@
 /* Linear probing, backward-shift deletion (no tombstones), grown at 3/4 full. Chunks
  * live inline in the table, so a pointer to one is good only until the next insert
  * or remove. */
-/* All written under the owner's lock; slot, mask and count are also read racily
- * (atomic loads): mask and slot by cmap_home and cmap_peek, count for hints. */
+/* All read and written under the owner's lock; count is also read racily (atomic
+ * loads), as a hint that the owner holds something. */
 struct nve_chunkmap {
     struct nve_chunk *slot;
-    uint32_t mask;    /* size - 1; size is a power of two (or 0: no table yet) */
-    uint32_t count;   /* chunks in the table */
-    uint32_t had_big; /* a table once had a mapping of its own (see cmap_peek) */
+    uint32_t mask;  /* size - 1; size is a power of two (or 0: no table yet) */
+    uint32_t count; /* chunks in the table */
 };
 
 struct nve_chunk *cmap_find(const struct nve_chunkmap *m, uintptr_t key);
-/* cmap_home -- where key's probe starts (for prefetching; reads mask racily). */
+/* cmap_home -- where key's probe starts (for prefetching). */
 uint32_t cmap_home(const struct nve_chunkmap *m, uintptr_t key);
-/* cmap_peek -- the slot where key's probe starts, read without the owner's lock (for
- * prefetching): maybe stale, never unmapped memory. NULL when that cannot be said. */
-struct nve_chunk *cmap_peek(const struct nve_chunkmap *m, uintptr_t key);
 /* cmap_insert -- the chunk for key, created empty if absent; NULL when out of memory. */
 struct nve_chunk *cmap_insert(struct nve_chunkmap *m, struct nv_arena *a, uintptr_t key);
 /* cmap_remove -- drop an (already released) chunk; the slot may then hold another. */

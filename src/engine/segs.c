@@ -115,7 +115,7 @@ int seg_find_dirty(struct nve_chunk *c, unsigned lo, unsigned hi, uintptr_t base
         unsigned a = s->lo > lo ? s->lo : lo, b = s->hi < hi ? s->hi : hi;
         over->addr = base + a;
         over->len = b - a;
-        over->wstack = s->wstack;
+        over->wstack = s->wstack & ~NVE_INHERITED;
         return 1;
     }
     return 0;
@@ -211,6 +211,13 @@ void seg_drain(struct nve_chunk *c, uint32_t t, int all)
         g[k++] = g[i];
     }
     c->n = k;
+}
+
+void seg_disown(struct nve_chunk *c)
+{
+    struct nve_seg *g = nve_runs(c);
+    for (uint32_t i = 0; i < c->n; i++)
+        g[i].wstack |= NVE_INHERITED; /* neighbours stay distinct: they differed before */
 }
 
 void seg_release(struct nv_arena *a, struct nve_chunk *c)

@@ -12,6 +12,9 @@
 #define NVE_LINE 64u
 #define NVE_ANY_THREAD UINT32_MAX /* in a piece: flushed by several threads */
 #define NVE_FLUSHERS 0x80000000u  /* in a run: a set of flushing threads, see below */
+/* In a run's wstack: the bytes were inherited from the parent process (nve_disown).
+ * Stack ids stay below 2^20 (stackdepot.h), so the bit is free. */
+#define NVE_INHERITED 0x80000000u
 
 /* One run of bytes [lo, hi) in the same state, written by the same call. flusher == 0
  * means DIRTY; otherwise FLUSHED (not yet drained) by one thread (its id, < 2^31) or,
@@ -22,7 +25,7 @@
  * have no segment. 16 bytes. */
 struct nve_seg {
     uint16_t lo, hi;
-    uint32_t wstack;  /* stack id of the write that last dirtied these bytes */
+    uint32_t wstack;  /* stack id of the write that last dirtied these bytes (| NVE_INHERITED) */
     uint32_t fstack;  /* stack id of the flush (FLUSHED only) */
     uint32_t flusher; /* thread id, NVE_ANY_THREAD, or 0 = DIRTY */
 };
@@ -89,6 +92,9 @@ int seg_flush(struct nv_arena *a, struct nve_chunk *c, unsigned lo, unsigned hi,
 /* seg_drain -- thread t drains: the runs it flushed become CLEAN;
  * all: every FLUSHED run does (global drain). */
 void seg_drain(struct nve_chunk *c, uint32_t t, int all);
+
+/* seg_disown -- every run of the chunk is now inherited (NVE_INHERITED). */
+void seg_disown(struct nve_chunk *c);
 
 /* seg_release -- free the array (the chunk is going away). */
 void seg_release(struct nv_arena *a, struct nve_chunk *c);

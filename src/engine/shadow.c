@@ -28,6 +28,23 @@
  * locks. A range operation walks its chunks one lookup each, or -- when the
  * range covers more chunks than exist (a 1 TiB region) -- scans the tables instead.
  *
+ * Batches. A plain store inside one chunk (the common small write, and what a
+ * plain-store fault handler will feed in) does not go into the chunks at once: it is
+ * appended to its shard's store log (storelog.c), 16 bytes, in cache. The log is
+ * applied -- in order, with later entries' table slots and runs prefetched while
+ * earlier ones are applied, so their misses overlap -- only when something must see
+ * the chunks: an operation whose range an entry may overlap, or a log grown to
+ * 16,384 entries. A flush+drain (or persisted write) whose range covers the whole
+ * log drops it unapplied, as it would have made all of it CLEAN: a million stores made
+ * durable by one flush of their region never build runs at all. The log belongs to
+ * the shard, under the shard's lock, so every thread sees it: each operation settles
+ * the log of each shard it takes before it looks at the chunks (settle): it applies
+ * it when an entry may overlap the range, except a drain (plain stores commute with
+ * it), and an operation that makes the range CLEAN drops the entries wholly inside it
+ * instead (a write+flush+drain of one record never reaches the table). nve_take,
+ * nve_peek, nve_stats and nve_disown see logged stores as if applied; fork copies
+ * the logs with the shards.
+ *
  * Drains. Each thread keeps the line ranges it flushed since its last drain
  * (struct nve_pending); a drain visits only those, so its cost follows what the thread
  * flushed, not all outstanding state. Global drain keeps one shared list instead.
@@ -35,6 +52,8 @@
  * Concurrency. No lock is held across calls out of this file; shard locks are never
  * nested; nothing here calls malloc, stdio or the unwinder, so it may run in a signal
  * handler that did not interrupt the engine itself (the caller's guard ensures that).
+ * Only counts are read without a shard's lock (atomic loads), as hints that a shard
+ * holds nothing and need not be locked.
  */
 #include "shadow.h"
 
@@ -42,7 +61,9 @@
 
 #include "chunkmap.h"
 #include "lock.h"
+#include "storelog.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define NSHARDS 1024
@@ -50,9 +71,12 @@
 #define PUBLISH_STEP 4096
 #define SCAN_MIN_CHUNKS 64
 
+/* The first line holds what every call reads: the lock, the table's count and the
+ * log's counts and bounds; the log's entries and the arena come after. */
 struct shard {
     nv_lock lock;
     struct nve_chunkmap map;
+    struct nve_log log;
     struct nv_arena arena;
     size_t published; /* arena.in_use last added to nve_shadow.bytes */
 } __attribute__((aligned(64)));
@@ -69,8 +93,18 @@ struct nve_shadow {
     size_t bytes, peak; /* atomic */
 };
 
+_Static_assert(offsetof(struct shard, log.e) == 64, "a shard's first line: lock, counts, bounds");
+
 typedef int (*visit_fn)(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned lo,
                         unsigned hi, void *arg);
+
+/* What an operation on [lo, hi) needs of a shard's store log before it looks at the
+ * chunks (see settle). */
+enum settle_how {
+    SETTLE_NONE,  /* a drain: plain stores commute with it */
+    SETTLE_APPLY, /* apply the log if an entry may overlap the range */
+    SETTLE_CLEAN, /* the range becomes CLEAN: drop the entries inside, apply if others overlap */
+};
 
 static uintptr_t line_down(uintptr_t a)
 {
@@ -117,11 +151,35 @@ static void drop_if_empty(struct shard *s, struct nve_chunk *c)
     }
 }
 
+/* holds -- the shard may hold state that an operation settling with how must see
+ * (racy hint: the caller takes no lock when it holds nothing). */
+static int holds(struct shard *s, enum settle_how how)
+{
+    return __atomic_load_n(&s->map.count, __ATOMIC_RELAXED) ||
+           (how != SETTLE_NONE && log_count(&s->log));
+}
+
+/* settle -- bring shard s's store log in line for an operation on [lo, hi) (lock
+ * held). *dirty: set when SETTLE_CLEAN dropped DIRTY bytes in the range. */
+NV_INLINE int settle(struct nve_shadow *sh, struct shard *s, uintptr_t lo, uintptr_t hi,
+                     enum settle_how how, int *dirty)
+{
+    int rc = 0;
+    if (how == SETTLE_NONE || !log_touches(&s->log, lo, hi))
+        return 0;
+    if (how == SETTLE_CLEAN)
+        rc = log_clean(&s->log, &s->map, &s->arena, lo, hi, dirty);
+    else
+        rc = log_apply(&s->log, &s->map, &s->arena);
+    publish(sh, s);
+    return rc;
+}
+
 /* walk -- visit the chunks of [lo, hi) one by one (creating them when asked).
  * Inlined into each operation with its visitor, so the hot single-chunk case is
  * straight-line code. */
-NV_INLINE int walk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create, visit_fn fn,
-                   void *arg)
+NV_INLINE int walk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create,
+                   enum settle_how how, visit_fn fn, void *arg, int *dirty)
 {
     struct shard *held = NULL;
     int rc = 0;
@@ -130,7 +188,7 @@ NV_INLINE int walk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create
         struct shard *s = shard_of(sh, key);
         /* Nothing outstanding in this shard: nothing to change, and no lock needed
          * (a store racing with us on the same bytes is the program's data race). */
-        if (!create && s != held && __atomic_load_n(&s->map.count, __ATOMIC_RELAXED) == 0) {
+        if (!create && s != held && !holds(s, how)) {
             if (key == last)
                 break;
             continue;
@@ -143,6 +201,8 @@ NV_INLINE int walk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create
             }
             nv_lock_take(&s->lock);
             held = s;
+            if ((rc = settle(sh, s, lo, hi, how, dirty)) < 0)
+                break;
         }
         struct nve_chunk *c =
             create ? cmap_insert(&s->map, &s->arena, key + 1) : cmap_find(&s->map, key + 1);
@@ -168,12 +228,14 @@ NV_INLINE int walk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create
 
 /* scan -- visit every existing chunk overlapping [lo, hi), table by table. Visitors
  * are idempotent, so an entry that a removal shifts under the cursor twice is fine. */
-NV_COLD static int scan(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, visit_fn fn, void *arg)
+NV_COLD static int scan(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, enum settle_how how,
+                        visit_fn fn, void *arg, int *dirty)
 {
     int rc = 0;
     for (int k = 0; k < NSHARDS && rc == 0; k++) {
         struct shard *s = &sh->shard[k];
         nv_lock_take(&s->lock);
+        rc = settle(sh, s, lo, hi, how, dirty);
         for (uint32_t i = 0; s->map.slot && i <= s->map.mask && rc == 0;) {
             struct nve_chunk *c = &s->map.slot[i];
             uintptr_t base = (c->key - 1) << NVE_CHUNK_SHIFT;
@@ -196,11 +258,13 @@ NV_COLD static int scan(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, visit
     return rc;
 }
 
+/* total_chunks -- chunks that exist, or will once the logs are applied (at most). */
 static size_t total_chunks(struct nve_shadow *sh)
 {
     size_t n = 0;
     for (int k = 0; k < NSHARDS; k++)
-        n += __atomic_load_n(&sh->shard[k].map.count, __ATOMIC_RELAXED);
+        n += __atomic_load_n(&sh->shard[k].map.count, __ATOMIC_RELAXED) +
+             log_count(&sh->shard[k].log);
     return n;
 }
 
@@ -213,7 +277,7 @@ static int quiet(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi)
     if (last - first > 1)
         return 0; /* only worth it for small ranges */
     for (uintptr_t key = first; key <= last; key++)
-        if (__atomic_load_n(&shard_of(sh, key)->map.count, __ATOMIC_RELAXED))
+        if (holds(shard_of(sh, key), SETTLE_APPLY))
             return 0;
     return 1;
 }
@@ -226,14 +290,14 @@ static int scanning(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi)
     return chunks > SCAN_MIN_CHUNKS && chunks > total_chunks(sh);
 }
 
-NV_INLINE int each_chunk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, int create, visit_fn fn,
-                         void *arg)
+NV_INLINE int each_chunk(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi, enum settle_how how,
+                         visit_fn fn, void *arg, int *dirty)
 {
     if (lo >= hi)
         return 0;
-    if (!create && scanning(sh, lo, hi))
-        return scan(sh, lo, hi, fn, arg);
-    return walk(sh, lo, hi, create, fn, arg);
+    if (scanning(sh, lo, hi))
+        return scan(sh, lo, hi, how, fn, arg, dirty);
+    return walk(sh, lo, hi, 0, how, fn, arg, dirty);
 }
 
 /* ---- pending flushes ---- */
@@ -294,7 +358,8 @@ NV_INLINE void find_over(struct nve_chunk *c, uintptr_t base, struct set_arg *x)
         return;
     }
     const struct nve_seg *g = nve_runs(c);
-    if (o->addr + o->len == base && g[0].lo == 0 && g[0].flusher == 0 && g[0].wstack == o->wstack)
+    if (o->addr + o->len == base && g[0].lo == 0 && g[0].flusher == 0 &&
+        (g[0].wstack & ~NVE_INHERITED) == o->wstack)
         o->len += (g[0].hi < dhi - base ? g[0].hi : (unsigned)(dhi - base));
 }
 
@@ -318,12 +383,18 @@ static int v_lowest(struct shard *s, struct nve_chunk *c, uintptr_t base, unsign
 NV_COLD static void over_by_scan(struct nve_shadow *sh, struct set_arg *x)
 {
     struct nve_over *o = x->over;
-    scan(sh, x->olo, x->ohi, v_lowest, x);
+    int dirty = 0;
+    scan(sh, x->olo, x->ohi, SETTLE_APPLY, v_lowest, x, &dirty);
     while (o->len && o->addr + o->len < x->ohi && ((o->addr + o->len) & (NVE_CHUNK - 1)) == 0) {
         uintptr_t key = (o->addr + o->len) >> NVE_CHUNK_SHIFT;
         struct shard *s = shard_of(sh, key);
         size_t before = o->len;
         nv_lock_take(&s->lock);
+        uintptr_t base = key << NVE_CHUNK_SHIFT;
+        if (settle(sh, s, base, base + NVE_CHUNK, SETTLE_APPLY, &dirty) < 0) {
+            nv_lock_give(&s->lock);
+            break;
+        }
         struct nve_chunk *c = cmap_find(&s->map, key + 1);
         if (c && c->n)
             find_over(c, key << NVE_CHUNK_SHIFT, x);
@@ -376,6 +447,20 @@ NV_INLINE int v_drain(struct shard *s, struct nve_chunk *c, uintptr_t base, unsi
 
 /* ---- the operations ---- */
 
+/* store_logged -- a plain store inside one chunk goes to its shard's log. */
+NV_INLINE int store_logged(struct nve_shadow *sh, uintptr_t a, size_t n, uint32_t ws)
+{
+    struct shard *s = shard_of(sh, a >> NVE_CHUNK_SHIFT);
+    nv_lock_take(&s->lock);
+    int rc = log_add(&s->log, &s->map, &s->arena, a, (uint32_t)n, ws);
+    if (rc > 0) {
+        publish(sh, s);
+        rc = 0;
+    }
+    nv_lock_give(&s->lock);
+    return rc;
+}
+
 int nve_store(struct nve_shadow *sh, struct nve_thread *t, uintptr_t a, size_t n,
               enum nve_store_mode mode, uint32_t ws, struct nve_over *over)
 {
@@ -384,10 +469,15 @@ int nve_store(struct nve_shadow *sh, struct nve_thread *t, uintptr_t a, size_t n
     if (mode <= NVE_STORE_FLUSHED &&
         __builtin_expect(__atomic_load_n(&sh->full, __ATOMIC_RELAXED), 0))
         return 1; /* the cap: not recorded, the caller counts it */
+    /* Looking for overwritten bytes needs the chunks as they are: no log then. */
+    if (mode == NVE_STORE_DIRTY && !over &&
+        (a >> NVE_CHUNK_SHIFT) == ((a + n - 1) >> NVE_CHUNK_SHIFT))
+        return store_logged(sh, a, n, ws);
     struct nve_seg v = {.wstack = ws};
     struct set_arg x = {.over = over, .olo = a, .ohi = a + n};
     uintptr_t lo = a, hi = a + n;
-    int create = 1;
+    int create = 1, dirty = 0;
+    enum settle_how how = SETTLE_APPLY;
     if (over)
         over->len = 0;
     switch (mode) {
@@ -405,18 +495,19 @@ int nve_store(struct nve_shadow *sh, struct nve_thread *t, uintptr_t a, size_t n
         /* fall through */
     case NVE_STORE_CLEAN_BYTES:
         create = 0;
+        how = over ? SETTLE_APPLY : SETTLE_CLEAN; /* over must see the logged stores */
         break;
     }
     int rc;
     if (lo >= hi) {
         rc = 0;
     } else if (create || !scanning(sh, lo, hi)) {
-        rc = walk(sh, lo, hi, create, v_set, &x);
+        rc = walk(sh, lo, hi, create, how, v_set, &x, &dirty);
     } else { /* a scan visits chunks out of address order: find over first */
         if (over)
             over_by_scan(sh, &x);
         x.over = NULL;
-        rc = scan(sh, lo, hi, v_set, &x);
+        rc = scan(sh, lo, hi, how, v_set, &x, &dirty);
     }
     if (rc == 0 && mode == NVE_STORE_FLUSHED)
         note_pending(sh, t, line_down(a), line_up(a + n));
@@ -428,7 +519,9 @@ int nve_flush(struct nve_shadow *sh, struct nve_thread *t, uintptr_t a, size_t n
 {
     uintptr_t lo = line_down(a), hi = line_up(a + n);
     struct flush_arg x = {.t = t->id, .fs = fs, .drain = drain};
-    int rc = each_chunk(sh, lo, hi, 0, v_flush, &x);
+    /* With the drain the lines become CLEAN: logged stores inside them need not be
+     * applied (they were DIRTY: had_dirty). Without, they must be FLUSHED now. */
+    int rc = each_chunk(sh, lo, hi, drain ? SETTLE_CLEAN : SETTLE_APPLY, v_flush, &x, &x.had_dirty);
     *had_dirty = x.had_dirty;
     if (rc < 0)
         return rc;
@@ -442,11 +535,12 @@ int nve_flush(struct nve_shadow *sh, struct nve_thread *t, uintptr_t a, size_t n
 
 static int drain_pending(struct nve_shadow *sh, const struct nve_pending *p, struct drain_arg *x)
 {
+    int none = 0;
     if (p->overflow)
-        return scan(sh, 0, UINTPTR_MAX, v_drain, x);
+        return scan(sh, 0, UINTPTR_MAX, SETTLE_NONE, v_drain, x, &none);
     int rc = 0;
     for (uint32_t k = 0; k < p->n && rc == 0; k++)
-        rc = each_chunk(sh, p->r[k].lo, p->r[k].hi, 0, v_drain, x);
+        rc = each_chunk(sh, p->r[k].lo, p->r[k].hi, SETTLE_NONE, v_drain, x, &none);
     return rc;
 }
 
@@ -474,35 +568,14 @@ int nve_drain(struct nve_shadow *sh, struct nve_thread *t)
     return drain_pending(sh, &p, &x);
 }
 
-/* Its loads race with updates made under the shard lock, by design: a stale value
- * only prefetches the wrong line, and what it reads stays mapped (cmap_peek). The
- * loads are atomic so the compiler keeps them whole, but the writers' plain stores
- * to a chunk (struct copies among them) cannot all be, so ThreadSanitizer is told not
- * to look here: a race it reported would be this one. (Not instrumented, it still
- * inlines in other builds.) */
-__attribute__((no_sanitize("thread"))) void nve_prefetch(struct nve_shadow *sh, uintptr_t a,
-                                                         int step)
+/* Its loads race with updates made under the shard lock, by design: a stale count
+ * only prefetches the wrong entry, and a prefetch never faults. */
+void nve_prefetch(struct nve_shadow *sh, uintptr_t a)
 {
-    uintptr_t key = (a >> NVE_CHUNK_SHIFT) + 1;
-    struct shard *s = shard_of(sh, key - 1);
-    if (step == 0) { /* prefetches only: a stale table or index cannot fault */
-        struct nve_chunk *tab = __atomic_load_n(&s->map.slot, __ATOMIC_RELAXED);
-        if (tab) {
-            __builtin_prefetch(&tab[cmap_home(&s->map, key)], 1);
-            __builtin_prefetch(&s->lock, 1);
-        }
-        return;
-    }
-    /* Step 1, a little later: the slot has arrived; fetch the runs it points to. It is
-     * read, so it must lie in memory that is still mapped (cmap_peek). */
-    struct nve_chunk *c = cmap_peek(&s->map, key);
-    if (c && __atomic_load_n(&c->key, __ATOMIC_RELAXED) == key &&
-        __atomic_load_n(&c->cap, __ATOMIC_RELAXED)) {
-        const char *runs = (const char *)__atomic_load_n(&c->u.seg, __ATOMIC_RELAXED);
-        uint32_t n = __atomic_load_n(&c->n, __ATOMIC_RELAXED);
-        for (uint32_t k = 0; k < n * sizeof(struct nve_seg); k += 64)
-            __builtin_prefetch(runs + k, 1);
-    }
+    struct shard *s = shard_of(sh, a >> NVE_CHUNK_SHIFT);
+    uint32_t n = __atomic_load_n(&s->log.nf, __ATOMIC_RELAXED);
+    __builtin_prefetch(&s->lock, 1);
+    __builtin_prefetch(&s->log.e[n < NVE_LOG ? n : 0], 1);
 }
 
 /* ---- taking outstanding state out (token free, exit) ---- */
@@ -511,6 +584,7 @@ struct take_arg {
     struct nv_arena *a;
     struct nve_piece *v;
     size_t n, cap;
+    int keep; /* nve_peek: leave the runs where they are */
 };
 
 static int push(struct take_arg *x, const struct nve_piece *p)
@@ -541,11 +615,12 @@ static int v_take(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned
         if (a >= b)
             continue;
         uint32_t f = g->flusher & NVE_FLUSHERS ? NVE_ANY_THREAD : g->flusher;
-        struct nve_piece p = {base + a, b - a, g->wstack, g->fstack, f};
+        struct nve_piece p = {base + a,  b - a, g->wstack & ~NVE_INHERITED,
+                              g->fstack, f,     (g->wstack & NVE_INHERITED) != 0};
         if (push(x, &p) < 0)
             return -1;
     }
-    return seg_set(&s->arena, c, lo, hi, NULL);
+    return x->keep ? 0 : seg_set(&s->arena, c, lo, hi, NULL);
 }
 
 /* sort_pieces -- bottom-up merge sort by address (a scan visits chunks in hash
@@ -578,12 +653,14 @@ static int sorted(const struct nve_piece *v, size_t n)
     return 1;
 }
 
-int nve_take(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
-             void (*fn)(const struct nve_piece *, void *), void *arg)
+/* collect -- nve_take (keep = 0) and nve_peek (keep = 1). */
+static int collect(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
+                   void (*fn)(const struct nve_piece *, void *), void *arg, int keep)
 {
     nv_lock_take(&sh->take_lock);
-    struct take_arg x = {.a = &sh->scratch};
-    int rc = each_chunk(sh, lo, hi, 0, v_take, &x);
+    struct take_arg x = {.a = &sh->scratch, .keep = keep};
+    int none = 0;
+    int rc = each_chunk(sh, lo, hi, SETTLE_APPLY, v_take, &x, &none);
     struct nve_piece *v = x.v, *tmp = NULL;
     if (x.n > 1 && !sorted(v, x.n)) {
         tmp = nv_arena_alloc(&sh->scratch, x.n * sizeof *tmp);
@@ -595,7 +672,8 @@ int nve_take(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
     for (size_t i = 0; i < x.n;) {
         struct nve_piece p = v[i++];
         while (i < x.n && v[i].addr == p.addr + p.len && v[i].wstack == p.wstack &&
-               v[i].fstack == p.fstack && v[i].flusher == p.flusher)
+               v[i].fstack == p.fstack && v[i].flusher == p.flusher &&
+               v[i].inherited == p.inherited)
             p.len += v[i++].len;
         fn(&p, arg);
     }
@@ -603,6 +681,41 @@ int nve_take(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
     nv_arena_free(&sh->scratch, tmp, x.n * sizeof *tmp);
     nv_lock_give(&sh->take_lock);
     return rc;
+}
+
+int nve_take(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
+             void (*fn)(const struct nve_piece *, void *), void *arg)
+{
+    return collect(sh, lo, hi, fn, arg, 0);
+}
+
+int nve_peek(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
+             void (*fn)(const struct nve_piece *, void *), void *arg)
+{
+    return collect(sh, lo, hi, fn, arg, 1);
+}
+
+/* apply_log -- shard s's whole log into its chunks (its lock held). */
+static int apply_log(struct nve_shadow *sh, struct shard *s)
+{
+    int rc = log_count(&s->log) ? log_apply(&s->log, &s->map, &s->arena) : 0;
+    publish(sh, s);
+    return rc;
+}
+
+void nve_disown(struct nve_shadow *sh)
+{
+    for (int k = 0; k < NSHARDS; k++) {
+        struct shard *s = &sh->shard[k];
+        if (!holds(s, SETTLE_APPLY))
+            continue;
+        nv_lock_take(&s->lock);
+        apply_log(sh, s); /* out of memory: the logged stores are lost, and stay the child's */
+        for (uint32_t i = 0; s->map.slot && i <= s->map.mask; i++)
+            if (s->map.slot[i].key)
+                seg_disown(&s->map.slot[i]);
+        nv_lock_give(&s->lock);
+    }
 }
 
 /* ---- life cycle, statistics, fork ---- */
@@ -638,6 +751,7 @@ void nve_stats(struct nve_shadow *sh, struct nve_stats *st)
     for (int k = 0; k < NSHARDS; k++) {
         struct shard *s = &sh->shard[k];
         nv_lock_take(&s->lock);
+        apply_log(sh, s); /* out of memory: what was applied is counted */
         st->bytes += s->arena.in_use;
         st->chunks += s->map.count;
         for (uint32_t i = 0; s->map.slot && i <= s->map.mask; i++)

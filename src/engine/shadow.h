@@ -34,18 +34,20 @@ enum nve_store_mode {
 };
 
 /* An outstanding run handed out by nve_take: adjacent bytes with the same write,
- * flush and flusher, merged across chunks. */
+ * flush and flusher, merged across chunks. inherited: the bytes came from the parent
+ * process (nve_disown) and this process has not stored to them since. */
 struct nve_piece {
     uintptr_t addr;
     size_t len;
     uint32_t wstack, fstack, flusher;
+    uint32_t inherited;
 };
 
 struct nve_stats {
     size_t bytes;      /* shadow memory in use now */
     size_t peak_bytes; /* highest `bytes` seen (published in 4 KiB steps per shard) */
     size_t chunks;     /* 4 KiB chunks with outstanding bytes */
-    size_t runs;       /* outstanding runs */
+    size_t runs;       /* outstanding runs (logged stores applied first) */
 };
 
 struct nve_shadow;
@@ -76,11 +78,21 @@ int nve_drain(struct nve_shadow *sh, struct nve_thread *t);
  * in address order. fn runs without shard locks held. */
 int nve_take(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
              void (*fn)(const struct nve_piece *, void *), void *arg);
+/* nve_peek -- call fn on every outstanding piece in [lo, hi), in address order and
+ * merged exactly as nve_take hands them out, but leave the state as it is (the report
+ * written before an exec that may fail). */
+int nve_peek(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
+             void (*fn)(const struct nve_piece *, void *), void *arg);
+/* nve_disown -- a fork child's view of what it inherited: every outstanding byte
+ * stays (flushes, drains and redundancy checks see it as before) but is marked
+ * inherited: nve_take/nve_peek hand such pieces out with piece->inherited = 1. A later
+ * store by this process to an inherited byte makes it its own again (inherited = 0). */
+void nve_disown(struct nve_shadow *sh);
 
-/* nve_prefetch -- a hint that [a, a+n) is about to be stored to: start loading the
- * shadow it will touch (its chunk's table slot, and that chunk's runs) so that the
- * cache misses overlap the caller's own work. Reads racily; changes nothing. */
-void nve_prefetch(struct nve_shadow *sh, uintptr_t a, int step);
+/* nve_prefetch -- a hint that a store at a is coming: start loading the shard state
+ * it will touch (its lock and the tail of its store log) so that the misses overlap
+ * the caller's own work. Reads racily; changes nothing. */
+void nve_prefetch(struct nve_shadow *sh, uintptr_t a);
 
 void nve_stats(struct nve_shadow *sh, struct nve_stats *st);
 

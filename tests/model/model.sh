@@ -207,9 +207,13 @@ for c in either-drains third-thread-drain overwrite-across-4k overwrite-lowest-f
     check "case $c" kinds=all MODEL_CASE="$c"
 done
 
-# Random sequences: every kind on, per-thread drains.
+# Random sequences: every kind on, per-thread drains; and the same sequences without
+# overwrite detection, which is what lets plain stores go through the shard's store
+# log (src/engine/storelog.c) instead of straight into the chunks.
 for s in $SEEDS; do
     check "seed $s" kinds=all MODEL_SEED="$s" MODEL_SEQUENCES="$N"
+    check "seed $s, logged stores" kinds=all,-overwritten-unflushed MODEL_SEED="$s" \
+        MODEL_SEQUENCES="$N"
 done
 # The default kinds (the engine's fast paths without overwrite detection), and global
 # drains (pmemcheck's model).

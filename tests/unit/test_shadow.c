@@ -1,39 +1,7 @@
 /* test_shadow.c -- the persistence model (src/engine/shadow.c) transition by transition. */
-#include "engine/shadow.h"
-#include "tap.h"
+#include "pieces.h"
 
 #include <sys/mman.h>
-
-#define MAXP 64
-static struct nve_piece got[MAXP];
-static size_t ngot;
-
-static void collect(const struct nve_piece *p, void *arg)
-{
-    (void)arg;
-    if (ngot < MAXP)
-        got[ngot] = *p;
-    ngot++;
-}
-
-/* take -- everything outstanding in [lo, hi), into got[]. */
-static size_t take(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi)
-{
-    ngot = 0;
-    ok(nve_take(sh, lo, hi, collect, NULL) == 0, "take [%#lx, %#lx)", (unsigned long)lo,
-       (unsigned long)hi);
-    return ngot;
-}
-
-/* piece -- got[i] is exactly this run. */
-static void piece(size_t i, uintptr_t addr, size_t len, uint32_t ws, uint32_t flusher,
-                  const char *what)
-{
-    is_u(got[i].addr, addr, "%s: address", what);
-    is_u(got[i].len, len, "%s: length", what);
-    is_u(got[i].wstack, ws, "%s: write stack", what);
-    is_u(got[i].flusher, flusher, "%s: %s", what, flusher ? "flushed by" : "dirty");
-}
 
 static struct nve_thread T1 = {.id = 1}, T2 = {.id = 2}, T3 = {.id = 3};
 
@@ -310,6 +278,66 @@ static void test_scale(void)
     nve_shadow_delete(sh);
 }
 
+static void test_peek(void)
+{
+    struct nve_shadow *sh = nve_shadow_new(0);
+    int dirty;
+    reset_threads();
+    nve_store(sh, &T1, B + 100, 50, NVE_STORE_DIRTY, 1, NULL);
+    nve_store(sh, &T1, B + 4000, 200, NVE_STORE_DIRTY, 2, NULL); /* across chunks */
+    nve_flush(sh, &T1, B + 4096, 64, 3, 0, &dirty);
+    is_u(peek(sh, B, B + 8192), 4, "peek: four pieces");
+    piece(0, B + 100, 50, 1, 0, "peek: the first write");
+    piece(1, B + 4000, 96, 2, 0, "peek: the second write's head");
+    piece(2, B + 4096, 64, 2, 1, "peek: its flushed line");
+    is_u(got[2].fstack, 3, "peek: the flush stack");
+    piece(3, B + 4160, 40, 2, 0, "peek: its tail");
+    is_u(peek(sh, B + 120, B + 4100), 3, "peek of a part: clipped pieces");
+    piece(0, B + 120, 30, 1, 0, "clipped peek: first");
+    piece(2, B + 4096, 4, 2, 1, "clipped peek: last");
+    is_u(take(sh, B, B + 8192), 4, "take after peeks: the same four pieces");
+    piece(0, B + 100, 50, 1, 0, "take after peek: first");
+    piece(3, B + 4160, 40, 2, 0, "take after peek: last");
+    is_u(take(sh, B, B + 8192), 0, "then nothing");
+    nve_shadow_delete(sh);
+}
+
+static void test_disown(void)
+{
+    struct nve_shadow *sh = nve_shadow_new(0);
+    int dirty;
+    reset_threads();
+    nve_store(sh, &T1, B, 64, NVE_STORE_DIRTY, 1, NULL);
+    nve_store(sh, &T1, B + 128, 64, NVE_STORE_DIRTY, 2, NULL);
+    nve_flush(sh, &T1, B + 128, 64, 3, 0, &dirty);
+    is_u(peek(sh, B, B + 4096), 2, "before disown: two pieces");
+    ok(!got[0].inherited && !got[1].inherited, "before disown: neither inherited");
+    nve_disown(sh);
+    is_u(peek(sh, B, B + 4096), 2, "disowned: the same two pieces");
+    piece(0, B, 64, 1, 0, "disowned dirty write");
+    piece(1, B + 128, 64, 2, 1, "disowned flushed write");
+    ok(got[0].inherited && got[1].inherited, "disowned: both inherited");
+
+    /* A store of this process takes bytes back, even from the same call site: its
+     * piece stays apart from the inherited one next to it. */
+    nve_store(sh, &T1, B + 32, 32, NVE_STORE_DIRTY, 1, NULL);
+    is_u(peek(sh, B, B + 4096), 3, "own store into inherited bytes: split");
+    piece(0, B, 32, 1, 0, "still inherited part");
+    piece(1, B + 32, 32, 1, 0, "stored again, same stack");
+    ok(got[0].inherited && !got[1].inherited && got[2].inherited,
+       "inherited, own, inherited (not merged)");
+
+    /* A flush is not a store: flushed inherited bytes stay inherited. */
+    nve_flush(sh, &T1, B, 64, 5, 0, &dirty);
+    ok(dirty, "flush of inherited dirty bytes saw them dirty");
+    is_u(peek(sh, B, B + 4096), 3, "flushed: still three pieces");
+    ok(got[0].inherited && !got[1].inherited, "flushed: inheritance kept");
+    is_u(got[0].flusher + got[1].flusher, 2, "flushed by T1");
+    nve_drain(sh, &T1);
+    is_u(take(sh, B, B + 4096), 0, "T1's drain persists inherited and own lines alike");
+    nve_shadow_delete(sh);
+}
+
 int main(void)
 {
     test_basic();
@@ -318,5 +346,7 @@ int main(void)
     test_modes();
     test_threads();
     test_scale();
+    test_peek();
+    test_disown();
     return done_testing();
 }
