@@ -50,7 +50,7 @@ struct nvc_runtime nvc;
 static __thread struct {
     int busy; /* written by its thread only; read by others (quiesce), hence atomics */
     struct nvc_thread *thr;
-    unsigned long long deferred; /* signals deferred while busy (signals.c), by number */
+    unsigned long long deferred; /* signals deferred while busy (signals.c): bit sig - 1 */
 } tls __attribute__((tls_model("initial-exec")));
 
 static nv_lock threads_lock; /* free list and thread arena */
@@ -253,7 +253,7 @@ int nvc_in_checker(void)
 
 void nvc_defer(int sig)
 {
-    tls.deferred |= 1ull << sig;
+    tls.deferred |= 1ull << (sig - 1); /* signals 1..64: bits 0..63 */
 }
 
 /* ---- fork ---- */

@@ -1,10 +1,11 @@
 /* signals.c -- fatal signals end with a report; the program's own dispositions are kept.
  *
  * A process killed by a signal runs no destructor, so without this its report would
- * be lost. At start a trampoline is put under every watched signal (those whose
+ * be lost. At start a trampoline is put under every watched signal (every one whose
  * default action ends the process: HUP INT QUIT ILL TRAP ABRT BUS FPE USR1 SEGV USR2
- * PIPE ALRM TERM XCPU XFSZ SYS) whose disposition is the default. A disposition found
- * already installed -- a sanitizer runtime loaded before us -- is left alone.
+ * PIPE ALRM TERM STKFLT XCPU XFSZ VTALRM PROF IO PWR SYS, and SIGRTMIN..SIGRTMAX)
+ * whose disposition is the default. A disposition found already installed -- a
+ * sanitizer runtime loaded before us -- is left alone.
  *
  * The program's dispositions. sigaction, signal, bsd_signal and sysv_signal are
  * interposed: for a watched signal the program's action is recorded as it asked, and
@@ -67,9 +68,12 @@
 
 extern int __sigaction(int, const struct sigaction *, struct sigaction *); /* libc's own */
 
-static const int watched[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGILL,  SIGTRAP, SIGABRT,
-                              SIGBUS,  SIGFPE,  SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE,
-                              SIGALRM, SIGTERM, SIGXCPU, SIGXFSZ, SIGSYS};
+/* The signals whose default action ends the process, but the real-time ones (all of
+ * SIGRTMIN..SIGRTMAX, which is_watched adds: glibc keeps 32 and 33 for itself). */
+static const int watched[] = {SIGHUP,  SIGINT,  SIGQUIT,   SIGILL,  SIGTRAP, SIGABRT,
+                              SIGBUS,  SIGFPE,  SIGUSR1,   SIGSEGV, SIGUSR2, SIGPIPE,
+                              SIGALRM, SIGTERM, SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM,
+                              SIGPROF, SIGIO,   SIGPWR,    SIGSYS};
 #define NWATCHED (sizeof watched / sizeof *watched)
 
 /* The program's action for each signal we manage; read by the trampoline under a
@@ -81,18 +85,41 @@ static struct {
 } disp[NSIG];
 static nv_lock disp_lock;
 static uintptr_t abort_lo, abort_hi;
+static int rtmin, rtmax;       /* glibc's SIGRTMIN and SIGRTMAX, once started */
+static char rtnames[NSIG][16]; /* "SIGRTMIN+3", ...: written at start, read-only after */
 
 const char *nvc_signal_name(int sig)
 {
     static const char *const names[] = {
-        [SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",   [SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
-        [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT", [SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",
-        [SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2", [SIGPIPE] = "SIGPIPE",
-        [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM", [SIGXCPU] = "SIGXCPU", [SIGXFSZ] = "SIGXFSZ",
+        [SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",   [SIGQUIT] = "SIGQUIT",
+        [SIGILL] = "SIGILL",   [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT",
+        [SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",   [SIGUSR1] = "SIGUSR1",
+        [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2", [SIGPIPE] = "SIGPIPE",
+        [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM", [SIGSTKFLT] = "SIGSTKFLT",
+        [SIGXCPU] = "SIGXCPU", [SIGXFSZ] = "SIGXFSZ", [SIGVTALRM] = "SIGVTALRM",
+        [SIGPROF] = "SIGPROF", [SIGIO] = "SIGIO",     [SIGPWR] = "SIGPWR",
         [SIGSYS] = "SIGSYS"};
     if (sig > 0 && sig < (int)(sizeof names / sizeof *names) && names[sig])
         return names[sig];
+    if (sig > 0 && sig < NSIG && rtnames[sig][0])
+        return rtnames[sig];
     return "a signal";
+}
+
+/* name_rt -- the real-time signals' names as kill -l gives them: SIGRTMIN,
+ * SIGRTMIN+1 .. SIGRTMIN+15, SIGRTMAX-14 .. SIGRTMAX-1, SIGRTMAX. */
+static void name_rt(void)
+{
+    for (int sig = rtmin; sig <= rtmax && sig < NSIG; sig++) {
+        if (sig == rtmin)
+            nv_format(rtnames[sig], sizeof rtnames[sig], "SIGRTMIN");
+        else if (sig == rtmax)
+            nv_format(rtnames[sig], sizeof rtnames[sig], "SIGRTMAX");
+        else if (sig - rtmin <= (rtmax - rtmin) / 2)
+            nv_format(rtnames[sig], sizeof rtnames[sig], "SIGRTMIN+%d", sig - rtmin);
+        else
+            nv_format(rtnames[sig], sizeof rtnames[sig], "SIGRTMAX-%d", rtmax - sig);
+    }
 }
 
 static int is_watched(int sig)
@@ -100,7 +127,7 @@ static int is_watched(int sig)
     for (size_t i = 0; i < NWATCHED; i++)
         if (watched[i] == sig)
             return 1;
-    return 0;
+    return rtmin && sig >= rtmin && sig <= rtmax;
 }
 
 /* is_fault -- a signal the kernel raised for the instruction being executed: it
@@ -257,8 +284,8 @@ void nvc_signals_release(unsigned long long deferred)
 {
     sigset_t s;
     sigemptyset(&s);
-    for (int sig = 1; sig < 64; sig++)
-        if (deferred >> sig & 1)
+    for (int sig = 1; sig < NSIG && sig <= 64; sig++)
+        if (deferred >> (sig - 1) & 1)
             sigaddset(&s, sig);
     pthread_sigmask(SIG_UNBLOCK, &s, NULL);
 }
@@ -344,10 +371,12 @@ void nvc_signals_init(void)
 {
     find_abort();
     altstack();
-    for (size_t i = 0; i < NWATCHED; i++) {
+    rtmin = SIGRTMIN;
+    rtmax = SIGRTMAX;
+    name_rt();
+    for (int sig = 1; sig < NSIG; sig++) {
         struct sigaction cur;
-        int sig = watched[i];
-        if (__sigaction(sig, NULL, &cur) < 0)
+        if (!is_watched(sig) || __sigaction(sig, NULL, &cur) < 0)
             continue;
         if (cur.sa_handler == SIG_DFL || cur.sa_handler == SIG_IGN)
             disp_set(sig, &cur);

@@ -127,6 +127,17 @@ for c in TERM:15 INT:2 HUP:1 QUIT:3 USR1:10 ALRM:14 PIPE:13; do
     ended signal ${c#*:} SIG${c%:*}
 done
 
+# Every other signal whose default action ends the process, by number (dash knows
+# no SIGSTKFLT): SIGSTKFLT, SIGVTALRM, SIGPROF, SIGIO, SIGPWR and the real-time ones
+# (glibc's SIGRTMIN is 34; 32 and 33 are its own), 64 the last bit of the deferred set.
+for c in 16:SIGSTKFLT 26:SIGVTALRM 27:SIGPROF 29:SIGIO 30:SIGPWR 34:SIGRTMIN 35:SIGRTMIN+1 \
+    49:SIGRTMIN+15 50:SIGRTMAX-14 63:SIGRTMAX-1 64:SIGRTMAX; do
+    start die SCENARIO_DEFAULT=1
+    stop ${c%:*}
+    common "${c#*:} from outside" $((128 + ${c%:*}))
+    ended signal ${c%:*} ${c#*:}
+done
+
 # A disposition inherited as ignored stays ignored (sh starts background jobs with
 # SIGINT ignored): SIGINT is dropped, the SIGTERM after it ends the program.
 start die
