@@ -6,6 +6,8 @@
 #include "engine/options.h"
 #include "engine/shadow.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -62,9 +64,25 @@ extern struct nvc_runtime nvc;
 
 /* nvc_enter -- the calling thread may check this call: returns its context and
  * marks it busy. NULL when the call must run unchecked: we are already inside the
- * checker on this thread (a signal handler, a malloc hook), or checking is off. */
-struct nvc_thread *nvc_enter(void);
+ * checker on this thread (a signal handler, a malloc hook), or checking is off. at:
+ * the stack slot of the call's return address (how far up the stack the call is). */
+struct nvc_thread *nvc_enter(uintptr_t at);
 void nvc_leave(struct nvc_thread *t);
+
+/* nvc_guard_left -- this thread's guard is set, but now (a stack position in use now:
+ * a new call's frame, a jump's target, an interrupted stack pointer) lies outside the
+ * API call that set it: the call was left without returning (a handler jumped out
+ * of it). Then the guard is cleared (deferred signals unblocked, and taken out of
+ * *mask too when given) and 1 returned; also 1 when the guard is not set. 0: still
+ * inside. */
+int nvc_guard_left(uintptr_t now, sigset_t *mask);
+
+/* nvc_cancel_want -- the program asked for asynchronous cancellation (1) or deferred
+ * (0) on this thread; nvc_cancel_wanted -- which it asked for last. */
+void nvc_cancel_want(int async);
+int nvc_cancel_wanted(void);
+/* nvc_cancel_real -- set this thread's cancellation type in libc (cancel.c). */
+void nvc_cancel_real(int type);
 
 /* nvc_capture -- the program's stack at this call, as a depot id (0: not stored). */
 uint32_t nvc_capture(struct nvc_thread *t, const struct nvc_site *site);

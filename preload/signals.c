@@ -48,9 +48,11 @@
  */
 #include "signals.h"
 
+#include "altstack.h"
 #include "engine/lock.h"
 #include "engine/say.h"
 #include "nvmem/export.h"
+#include "rawsys.h"
 #include "report.h"
 #include "runtime.h"
 
@@ -64,7 +66,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define ALTSTACK_SIZE (64 * 1024)
+#define OVERFLOW_REACH (64 * 1024) /* how close to the stack pointer a fault is an overflow */
 
 extern int __sigaction(int, const struct sigaction *, struct sigaction *); /* libc's own */
 
@@ -209,9 +211,9 @@ static void die(int sig, int refault)
     sigset_t s;
     sigemptyset(&s);
     sigaddset(&s, sig);
-    syscall(SYS_tgkill, getpid(), gettid(), sig);
+    NVC_SYS3(SYS_tgkill, getpid(), gettid(), sig);
     pthread_sigmask(SIG_UNBLOCK, &s, NULL);
-    syscall(SYS_exit_group, 128 + sig); /* not reached: the default action ends us */
+    NVC_SYS2(SYS_exit_group, 128 + sig, 0); /* not reached: the default action ends us */
 }
 
 /* from_abort -- this SIGABRT was raised by abort() (see the header). */
@@ -236,8 +238,62 @@ static void defer(int sig, siginfo_t *info, ucontext_t *uc)
 {
     sigaddset(&uc->uc_sigmask, sig);
     siginfo_t copy = *info;
-    syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, &copy);
+    NVC_SYS4(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, &copy);
     nvc_defer(sig);
+}
+
+/* in_checker -- the signal interrupted this thread inside the checker (not a guard
+ * that a jump out of a handler left set: nvc_guard_left clears that one). */
+static int in_checker(ucontext_t *uc)
+{
+    return nvc_in_checker() &&
+           !nvc_guard_left((uintptr_t)uc->uc_mcontext.gregs[REG_RSP], &uc->uc_sigmask);
+}
+
+struct call {
+    int sig;
+    siginfo_t *info;
+    void *uc;
+    const struct sigaction *p;
+};
+
+static void call_handler(void *arg)
+{
+    const struct call *c = arg;
+    if (c->p->sa_flags & SA_SIGINFO)
+        c->p->sa_sigaction(c->sig, c->info, c->uc);
+    else
+        c->p->sa_handler(c->sig);
+}
+
+/* overflowed -- a SIGSEGV close to the interrupted stack pointer (a push, or a local
+ * of the newest frame, in the guard below the stack): the stack is full, and the
+ * kernel could not have run a handler there. */
+static int overflowed(int sig, const siginfo_t *info, uintptr_t sp)
+{
+    uintptr_t a = (uintptr_t)info->si_addr;
+    return sig == SIGSEGV && info->si_code > 0 && a < sp + OVERFLOW_REACH &&
+           a + OVERFLOW_REACH > sp;
+}
+
+/* run_handler -- the program's handler, on the stack the kernel would have run it on
+ * without us (altstack.c): a handler asking for SA_ONSTACK on a thread with no
+ * alternate stack of its own runs on the interrupted stack, below its red zone. 1
+ * when it ran; 0 when it could not have (a stack overflow): the default action then. */
+static int run_handler(int sig, siginfo_t *info, void *ucv, const struct sigaction *p)
+{
+    struct call c = {sig, info, ucv, p};
+    ucontext_t *uc = ucv;
+    uintptr_t sp = uc ? (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] : 0;
+    if (!(p->sa_flags & SA_ONSTACK) || !uc ||
+        !nvc_on_our_altstack((uintptr_t)__builtin_frame_address(0)) || nvc_on_our_altstack(sp)) {
+        call_handler(&c);
+        return 1;
+    }
+    if (info && overflowed(sig, info, sp))
+        return 0;
+    nvc_call_on_stack((sp - 128) & ~(uintptr_t)15, call_handler, &c);
+    return 1;
 }
 
 static void trampoline(int sig, siginfo_t *info, void *ucv)
@@ -246,7 +302,7 @@ static void trampoline(int sig, siginfo_t *info, void *ucv)
     struct sigaction p;
     if ((sig == SIGXFSZ || sig == SIGPIPE) && (nvc_report_writing() || nv_saying()))
         return; /* our own write: it fails, and the report writer says so */
-    if (!fault && ucv && nvc_in_checker()) {
+    if (!fault && ucv && in_checker(ucv)) {
         defer(sig, info, ucv);
         errno = e;
         return;
@@ -269,10 +325,12 @@ static void trampoline(int sig, siginfo_t *info, void *ucv)
         disp_set(sig, &dfl);
     }
     errno = e;
-    if (p.sa_flags & SA_SIGINFO)
-        p.sa_sigaction(sig, info, ucv);
-    else
-        p.sa_handler(sig);
+    if (!run_handler(sig, info, ucv, &p)) { /* natively: no room for the handler, killed */
+        nvc_end_by_signal(sig);
+        errno = e;
+        die(sig, 1);
+        return;
+    }
     if (sig == SIGABRT && from_abort(info, ucv)) {
         e = errno;
         nvc_end_by_signal(sig);
@@ -352,25 +410,10 @@ static void find_abort(void)
     }
 }
 
-static void altstack(void)
-{
-    stack_t cur, ss;
-    if (sigaltstack(NULL, &cur) < 0 || !(cur.ss_flags & SS_DISABLE))
-        return;
-    void *p = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return;
-    ss.ss_sp = p;
-    ss.ss_size = ALTSTACK_SIZE;
-    ss.ss_flags = 0;
-    if (sigaltstack(&ss, NULL) < 0)
-        munmap(p, ALTSTACK_SIZE);
-}
-
 void nvc_signals_init(void)
 {
     find_abort();
-    altstack();
+    nvc_altstack_thread();
     rtmin = SIGRTMIN;
     rtmax = SIGRTMAX;
     name_rt();

@@ -1041,6 +1041,283 @@ static void s_exit_drains(void)
     exit(0);
 }
 
+/* ---- the interposer's ends, hardened (signals.sh, threads.sh, spawn.sh, exec.sh) ---- */
+
+#include <dlfcn.h>
+#include <setjmp.h>
+#include <ucontext.h>
+
+extern void __longjmp_chk(struct __jmp_buf_tag env[1], int val) __attribute__((noreturn));
+
+/* jump-out: the program's SIGSEGV handler jumps out of an API call whose Source
+ * faults, by SCENARIO_JUMP: siglongjmp (default), longjmp, _longjmp, chk
+ * (__longjmp_chk, as _FORTIFY_SOURCE makes of longjmp), setcontext, or direct (the C
+ * library's own siglongjmp, looked up in libc.so.6 itself: a way out nvcheck does not
+ * see). With SCENARIO_ONSTACK the handler runs on the program's own alternate stack.
+ * Then one more call on that thread, unflushed (@nv:after-jump) -- from deeper down
+ * the stack, or after a direct jump from the frame the faulting call was made from --
+ * "ready", and calls until a signal from outside ends it. */
+static sigjmp_buf jump_env;
+static ucontext_t jump_ctx;
+static volatile int jumped;
+static const char *jump_how;
+
+static void on_segv_jump(int sig)
+{
+    (void)sig;
+    jumped = 1;
+    if (!strcmp(jump_how, "longjmp"))
+        longjmp(jump_env, 1);
+    if (!strcmp(jump_how, "_longjmp"))
+        _longjmp(jump_env, 1);
+    if (!strcmp(jump_how, "chk"))
+        __longjmp_chk(jump_env, 1);
+    if (!strcmp(jump_how, "setcontext"))
+        setcontext(&jump_ctx);
+    if (!strcmp(jump_how, "direct")) {
+        void (*libc_siglongjmp)(sigjmp_buf, int) =
+            (void (*)(sigjmp_buf, int))dlsym(dlopen("libc.so.6", RTLD_NOLOAD), "siglongjmp");
+        if (libc_siglongjmp)
+            libc_siglongjmp(jump_env, 1);
+        _exit(81);
+    }
+    siglongjmp(jump_env, 1);
+}
+
+__attribute__((noinline)) static NTSTATUS jump_write(size_t off, void *from, size_t n)
+{
+    NTSTATUS st = RtlWriteNonVolatileMemory(tok, base + off, from, n, 0); /* @nv:after-jump */
+    sink++;
+    return st;
+}
+
+__attribute__((noinline)) static void deeper(void)
+{
+    OK(jump_write(512, src, 24));
+    sink++;
+}
+
+static void s_jump_out(void)
+{
+    struct sigaction sa;
+    static void *bad;
+    jump_how = getenv("SCENARIO_JUMP") ? getenv("SCENARIO_JUMP") : "siglongjmp";
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_segv_jump;
+    sa.sa_flags = SA_NODEFER; /* longjmp and setcontext keep the handler's mask */
+    if (getenv("SCENARIO_ONSTACK")) {
+        stack_t ss = {.ss_sp = malloc(1 << 20), .ss_flags = 0, .ss_size = 1 << 20};
+        if (sigaltstack(&ss, NULL) != 0)
+            exit(86);
+        sa.sa_flags |= SA_ONSTACK;
+    }
+    sigaction(SIGSEGV, &sa, NULL);
+    bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!strcmp(jump_how, "setcontext"))
+        getcontext(&jump_ctx);
+    else
+        (void)sigsetjmp(jump_env, 1);
+    if (!jumped) {
+        jump_write(256, bad, 64); /* faults in the copy */
+        exit(87);
+    }
+    if (!strcmp(jump_how, "direct"))
+        OK(jump_write(512, src, 24));
+    else
+        deeper();
+    busy(0);
+}
+
+/* cancel: 100 times, a thread made asynchronously cancellable writes with FLUSH|NO_DRAIN
+ * and drains in a loop (the shard's lock taken on every call) and is cancelled; main
+ * then flushes and drains those lines, which needs the same lock. Natively a
+ * fraction of a second; a thread killed holding the lock would leave main spinning.
+ * Main's own bytes, @nv:cancel-dirty, stay unflushed to the token's free. */
+static volatile unsigned cancel_progress;
+
+static void *cancel_writer(void *arg)
+{
+    (void)arg;
+    int old;
+    if (pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old) != 0 ||
+        old != PTHREAD_CANCEL_DEFERRED)
+        exit(85);
+    for (unsigned i = 0;; i++) {
+        char *p = base + 4096 + (i % 32) * 64;
+        RtlWriteNonVolatileMemory(tok, p, src, 64,
+                                  WRITE_NV_MEMORY_FLAG_FLUSH | WRITE_NV_MEMORY_FLAG_NO_DRAIN);
+        RtlDrainNonVolatileFlush(tok);
+        __atomic_add_fetch(&cancel_progress, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+static void s_cancel(void)
+{
+    OK(RtlWriteNonVolatileMemory(tok, base + 32768, src, 8, 0)); /* @nv:cancel-dirty */
+    for (int round = 0; round < 100; round++) {
+        pthread_t th;
+        void *res;
+        unsigned start = __atomic_load_n(&cancel_progress, __ATOMIC_RELAXED);
+        pthread_create(&th, NULL, cancel_writer, NULL);
+        while (__atomic_load_n(&cancel_progress, __ATOMIC_RELAXED) < start + 3 + round % 7)
+            sched_yield();
+        pthread_cancel(th);
+        if (pthread_join(th, &res) != 0 || res != PTHREAD_CANCELED)
+            exit(84);
+        OK(RtlFlushNonVolatileMemory(tok, base + 4096, 2048, 0));
+    }
+    int old;
+    pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
+    pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, &old);
+    printf("cancelled 100, type %s\n", old == PTHREAD_CANCEL_ASYNCHRONOUS ? "as set" : "lost");
+    OK(RtlFreeNonVolatileToken(tok)); /* @nv:cancel-free */
+}
+
+/* onstack: a SIGUSR1 handler with SA_ONSTACK that uses 256 KiB of stack, raised on
+ * main and on a thread that used the API, with no alternate stack (it runs on the
+ * thread's own stack, as natively), then (SCENARIO_ALT=own) with one of the
+ * program's: sigaltstack shows exactly what the program set, and the handler runs
+ * there. One line per check. */
+static volatile uintptr_t handler_at; /* where the handler's big array was */
+
+static void on_usr1_big(int sig)
+{
+    volatile char big[256 * 1024];
+    memset((char *)big, sig, sizeof big);
+    handler_at = (uintptr_t)&big[0];
+}
+
+/* alt_state -- the program's view of its alternate stack, as one word. */
+static const char *alt_state(const stack_t *want)
+{
+    stack_t cur;
+    if (sigaltstack(NULL, &cur) != 0)
+        return "error";
+    if (!want)
+        return cur.ss_flags == SS_DISABLE && !cur.ss_sp && !cur.ss_size ? "none" : "unexpected";
+    return cur.ss_sp == want->ss_sp && cur.ss_size == want->ss_size && cur.ss_flags == 0
+               ? "as set"
+               : "unexpected";
+}
+
+static void *onstack_thread(void *arg)
+{
+    char here;
+    (void)arg;
+    OK(RtlWriteNonVolatileMemory(tok, base + 1024, src, 8, WRITE_NV_MEMORY_FLAG_PERSIST));
+    printf("thread altstack %s\n", alt_state(NULL));
+    raise(SIGUSR1);
+    long d = (long)((uintptr_t)&here - handler_at);
+    printf("thread handler %s\n", d > 0 && d < (1 << 20) ? "on its stack" : "elsewhere");
+    return NULL;
+}
+
+static void s_onstack(void)
+{
+    char here;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1_big;
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGUSR1, &sa, NULL);
+    printf("altstack %s\n", alt_state(NULL));
+    raise(SIGUSR1);
+    long d = (long)((uintptr_t)&here - handler_at);
+    printf("handler %s\n", d > 0 && d < (1 << 20) ? "on the main stack" : "elsewhere");
+    pthread_t th;
+    pthread_create(&th, NULL, onstack_thread, NULL);
+    pthread_join(th, NULL);
+    if (getenv("SCENARIO_ALT")) {
+        stack_t ss = {.ss_sp = malloc(1 << 20), .ss_flags = 0, .ss_size = 1 << 20}, off, old;
+        if (sigaltstack(&ss, &old) != 0)
+            exit(86);
+        printf("before own: %s\n", old.ss_flags == SS_DISABLE && !old.ss_sp ? "none" : "unexpected");
+        printf("own altstack %s\n", alt_state(&ss));
+        raise(SIGUSR1);
+        printf("handler %s\n", handler_at >= (uintptr_t)ss.ss_sp &&
+                                       handler_at < (uintptr_t)ss.ss_sp + ss.ss_size
+                                   ? "on its own altstack"
+                                   : "elsewhere");
+        memset(&off, 0, sizeof off);
+        off.ss_flags = SS_DISABLE;
+        if (sigaltstack(&off, &old) != 0)
+            exit(86);
+        printf("disabled: was %s, now %s\n", old.ss_sp == ss.ss_sp ? "own" : "other",
+               alt_state(NULL));
+        off.ss_size = 1; /* too small: the kernel says ENOMEM, nothing changes */
+        off.ss_flags = 0;
+        off.ss_sp = ss.ss_sp;
+        errno = 0;
+        printf("tiny: %s\n", sigaltstack(&off, NULL) == -1 && errno == ENOMEM ? "ENOMEM" : "?");
+        printf("after tiny %s\n", alt_state(NULL));
+    }
+    fflush(stdout);
+    dirty();
+}
+
+/* overflow: unbounded recursion overflows the stack (SCENARIO_THREAD: of a thread
+ * that used the API; SCENARIO_HANDLER=onstack: the program has a SIGSEGV handler
+ * asking for SA_ONSTACK but no alternate stack, so natively the kernel cannot run it
+ * and the process dies of SIGSEGV all the same). */
+static int recurse(int n)
+{
+    volatile char pad[1024];
+    pad[0] = (char)n;
+    return n >= 0 || sink ? recurse(n + 1) + pad[0] : 0; /* (sink: no "infinite" warning) */
+}
+
+static void on_segv_never(int sig)
+{
+    (void)sig;
+    say("handler ran\n");
+    _exit(83);
+}
+
+static void *overflow_thread(void *arg)
+{
+    (void)arg;
+    dirty();
+    return (void *)(intptr_t)recurse(0);
+}
+
+static void s_overflow(void)
+{
+    const char *h = getenv("SCENARIO_HANDLER");
+    if (h) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_segv_never;
+        sa.sa_flags = SA_ONSTACK;
+        sigaction(SIGSEGV, &sa, NULL);
+    }
+    if (getenv("SCENARIO_THREAD")) {
+        pthread_t th;
+        pthread_create(&th, NULL, overflow_thread, NULL);
+        pthread_join(th, NULL);
+        exit(82);
+    }
+    dirty();
+    exit(recurse(0));
+}
+
+/* quick-exit: dirty bytes, then quick_exit(SCENARIO_STATUS); with SCENARIO_ATEXIT an
+ * at_quick_exit handler that writes 8 bytes it does not flush. */
+static void program_at_quick_exit(void)
+{
+    say("program at_quick_exit handler\n");
+    OK(RtlWriteNonVolatileMemory(tok, base + 512, src, 8, 0)); /* @nv:quick-write */
+}
+
+static void s_quick_exit(void)
+{
+    const char *st = getenv("SCENARIO_STATUS");
+    if (getenv("SCENARIO_ATEXIT"))
+        at_quick_exit(program_at_quick_exit);
+    dirty();
+    quick_exit(st ? atoi(st) : 9);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1086,6 +1363,11 @@ static const struct {
     {"fault-handler", s_fault_handler},
     {"stacks", s_stacks},
     {"paths", s_paths},
+    {"jump-out", s_jump_out},
+    {"cancel", s_cancel},
+    {"onstack", s_onstack},
+    {"overflow", s_overflow},
+    {"quick-exit", s_quick_exit},
 };
 
 int main(int argc, char **argv)

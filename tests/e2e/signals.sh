@@ -172,6 +172,56 @@ for how in abort assert; do
     ended signal 6 SIGABRT
 done
 
+# A SIGSEGV handler jumps out of an API call whose Source faulted: the calls after it
+# on that thread are checked (exact finding), and SIGTERM still ends the program,
+# with the report -- by every jump there is, from a handler on the program's own
+# alternate stack, and by a jump nvcheck does not see (libc's own siglongjmp), found
+# out at the next call from the frame the faulting call was made from.
+for j in siglongjmp longjmp _longjmp chk setcontext siglongjmp:onstack direct; do
+    how=${j%:*} extra=
+    [ "$how" = "$j" ] || extra=SCENARIO_ONSTACK=1
+    start jump-out SCENARIO_JUMP=$how $extra
+    stop TERM
+    WHAT="$j out of a faulting call"
+    [ "$RC" -eq 143 ]
+    ok $? "$WHAT, then SIGTERM: killed by it (status $RC)"
+    expect unflushed-write +512 24 512 after-jump
+    expect leaked-token +0 65536 0 get
+    expect_count 2
+    ended signal 15 SIGTERM
+done
+
+# Alternate signal stacks: the program sees exactly its own (none, or the one it set),
+# and a handler asking for SA_ONSTACK that uses 256 KiB of stack runs where it would
+# natively -- on the interrupted stack when there is no alternate stack, on main and
+# on a thread that used the API, or on the program's own.
+grun onstack SCENARIO_ALT=own
+[ "$RC" -eq 0 ]
+ok $? "onstack: exit status 0 (got $RC)"
+for line in "altstack none" "handler on the main stack" "thread altstack none" \
+    "thread handler on its stack" "before own: none" "own altstack as set" \
+    "handler on its own altstack" "disabled: was own, now none" "tiny: ENOMEM" "after tiny none"; do
+    grep -qx "$line" "$OUT/stdout"
+    ok $? "onstack: $line"
+done
+expect unflushed-write +64 16 64 end-write
+expect_count 2
+
+# A stack overflow: the report, and death by SIGSEGV -- on main, on a thread that used
+# the API, and with a SIGSEGV handler asking for SA_ONSTACK but no alternate stack
+# (natively the kernel cannot run it and the process dies all the same).
+for c in main: thread:SCENARIO_THREAD=1 main-handler:SCENARIO_HANDLER=onstack \
+    thread-handler:SCENARIO_THREAD=1:SCENARIO_HANDLER=onstack; do
+    what=${c%%:*} vars=$(echo "${c#*:}" | tr : ' ')
+    # shellcheck disable=SC2086
+    grun overflow $vars
+    common "stack overflow ($what)" 139
+    ended signal 11 SIGSEGV
+    grep -q "handler ran" "$OUT/stdout"
+    [ $? -ne 0 ]
+    ok $? "stack overflow ($what): no handler ran"
+done
+
 # What the program sees of its dispositions: its own, never nvcheck's.
 grun query
 for line in "segv default" "int default" "hup was default" "hup ignored" "hup survived" \
