@@ -11,17 +11,18 @@
  * thread and may race with others still calling the API: quiescing makes the findings
  * and shadow state stand still while they are read. _exit() and _Exit() run no
  * destructor; they are interposed (not in a vfork child, whose memory is its
- * parent's). A fatal signal comes here from signals.c.
+ * parent's), and so is quick_exit(), which reaches the C library's own _exit. A
+ * fatal signal comes here from signals.c.
  *
  * Inside the checker. If this thread was itself inside the checker (a program's
  * SIGSEGV handler called exit() after a fault in an API call) the state may be half
  * updated: the report is written only when none of the engine's locks is held once
  * the other threads have left, else one line says why there is none.
  *
- * The exit status. _exit() and _Exit() take it as their argument. exit(), and a
- * return from main (which is exit of main's value), hand it only to on_exit(3)
- * handlers -- see the end of this file for how ours runs before the destructor that
- * writes the report.
+ * The exit status. _exit(), _Exit(), quick_exit() and syscall(SYS_exit_group) take it
+ * as their argument. exit(), and a return from main (which is exit of main's value),
+ * hand it only to on_exit(3) handlers -- see the end of this file for how ours runs
+ * before the destructor that writes the report.
  *
  * A fork child reports at exit if it called the API or inherited outstanding bytes
  * (they are just as unflushed in its image; its parent reports them too). Tokens it
@@ -35,6 +36,7 @@
 
 #include "engine/say.h"
 #include "nvmem/export.h"
+#include "rawsys.h"
 #include "report.h"
 #include "signals.h"
 #include "sweep.h"
@@ -168,16 +170,21 @@ static void status_at_exit(int status, void *arg)
         record_status(status);
 }
 
-/* ---- _exit, _Exit: no destructor runs, so report here ---- */
+/* ---- _exit, _Exit, exit_group: no destructor runs, so report here ---- */
 
-NV_COLD __attribute__((noreturn)) static void exit_now(int status)
+NV_COLD void nvc_exit_now(int status)
 {
     if (getpid() == nvc.pid) {
         record_status(status);
         finish(NVC_END_EXIT, 0);
     }
+}
+
+NV_COLD __attribute__((noreturn)) static void exit_now(int status)
+{
+    nvc_exit_now(status);
     for (;;)
-        syscall(SYS_exit_group, status);
+        NVC_SYS2(SYS_exit_group, status, 0);
 }
 
 NVM_EXPORT void _exit(int status)
@@ -188,6 +195,37 @@ NVM_EXPORT void _exit(int status)
 NVM_EXPORT void _Exit(int status)
 {
     exit_now(status);
+}
+
+/* ---- quick_exit: the report after the program's at_quick_exit handlers ----
+ *
+ * quick_exit runs the at_quick_exit handlers, newest first, and then calls _exit
+ * inside the C library, past ours. So the status is taken as the program calls it,
+ * and the report is written by a handler of ours, registered at load -- before the
+ * program's constructors and main could register theirs, so it runs last. */
+
+typedef void (*quick_exit_fn)(int);
+static quick_exit_fn real_quick_exit;
+
+static void report_at_quick_exit(void)
+{
+    if (getpid() == nvc.pid) /* not in a vfork child: its memory is its parent's */
+        finish(NVC_END_EXIT, 0);
+}
+
+__attribute__((constructor)) static void ends_start(void)
+{
+    real_quick_exit = (quick_exit_fn)dlsym(RTLD_NEXT, "quick_exit");
+    at_quick_exit(report_at_quick_exit);
+}
+
+NVM_EXPORT void quick_exit(int status)
+{
+    if (getpid() == nvc.pid)
+        record_status(status);
+    if (real_quick_exit)
+        real_quick_exit(status);
+    exit_now(status); /* no quick_exit in the C library: as _exit, then */
 }
 
 /* ---- __libc_start_main: an on_exit handler that runs before the destructors ----
@@ -221,7 +259,7 @@ NV_COLD __attribute__((used)) struct nvc_start nvc_start_main(void (*rtld_fini)(
     if (!s.real) {
         nv_say("internal error: no __libc_start_main after libnvcheck.so");
         for (;;)
-            syscall(SYS_exit_group, 127);
+            NVC_SYS2(SYS_exit_group, 127, 0);
     }
     if (rtld_fini && __cxa_atexit((void (*)(void *))rtld_fini, NULL, NULL) != 0)
         return s; /* no room: as without us (and no status) */

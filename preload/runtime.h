@@ -117,6 +117,10 @@ void nvc_quiesce(void);
  * the report, or wait for the thread already writing it. Async-signal-safe. */
 void nvc_end_by_signal(int sig);
 
+/* nvc_exit_now -- the process is exiting with status and runs no destructor (_exit,
+ * syscall(SYS_exit_group)): record the status and write the report. */
+void nvc_exit_now(int status);
+
 /* nvc_exec_begin -- this image is about to be replaced by exec: report as at exit.
  * Returns 1 when it did; checking is then off until nvc_exec_failed turns it on again
  * (exec returned). 0 when there was nothing to do: checking off, a vfork child (its

@@ -297,6 +297,8 @@ static void s_none(void)
 #include <fcntl.h>
 #include <signal.h>
 
+static int exec_more(const char *how, const char *self, char **argv);
+
 /* exec_as -- replace this image with "scenarios NAME" through exec function how. */
 static void exec_as(const char *how, const char *name)
 {
@@ -323,6 +325,8 @@ static void exec_as(const char *how, const char *name)
         execle(self, "scenarios", name, (char *)NULL, environ);
     else if (!strcmp(how, "fexecve"))
         fexecve(open(self, O_RDONLY | O_CLOEXEC), argv, environ);
+    else if (strcmp(how, "fail") && exec_more(how, self, argv))
+        exit(93); /* an exec of exec.sh's that returned */
     else
         execv("/nonexistent/program", argv); /* fails: ENOENT */
 }
@@ -1318,6 +1322,88 @@ static void s_quick_exit(void)
     quick_exit(st ? atoi(st) : 9);
 }
 
+/* ---- exec, continued (exec.sh) ---- */
+
+#include <sys/syscall.h>
+
+/* env_without -- environ less the variables named (up to 3), plus extra (or NULL). */
+static char **env_without(const char *a, const char *b, const char *extra)
+{
+    extern char **environ;
+    static char *v[1024];
+    size_t k = 0;
+    for (char **e = environ; *e && k < 1020; e++)
+        if ((!a || strncmp(*e, a, strlen(a))) && (!b || strncmp(*e, b, strlen(b))))
+            v[k++] = *e;
+    if (extra)
+        v[k++] = (char *)extra;
+    v[k] = NULL;
+    return v;
+}
+
+/* exec_more -- the exec functions and environments of exec.sh: execveat (by path, or
+ * by an O_PATH descriptor), syscall(SYS_execve / SYS_execveat), an environment with
+ * only PATH (clearenv), LD_PRELOAD and NVCHECK_OUTPUT unset (unsetenv), env -i, the
+ * program's own LD_PRELOAD (own-preload) or NVCHECK_OUTPUT (own-output, from
+ * SCENARIO_OTHER), and SCENARIO_TARGET (setuid: a binary that runs in secure mode).
+ * Returns (1) only when the exec failed; 0 for an unknown how. */
+static int exec_more(const char *how, const char *self, char **argv)
+{
+    extern char **environ;
+    static char other[4200];
+    char *clear[] = {"PATH=/usr/bin:/bin", "SCENARIO_SHOW_ENV=1", NULL};
+    if (!strcmp(how, "execveat"))
+        execveat(AT_FDCWD, self, argv, environ, 0);
+    else if (!strcmp(how, "execveat-fd"))
+        execveat(open(self, O_PATH | O_CLOEXEC), "", argv, environ, AT_EMPTY_PATH);
+    else if (!strcmp(how, "sys-execve"))
+        syscall(SYS_execve, self, argv, environ);
+    else if (!strcmp(how, "sys-execveat"))
+        syscall(SYS_execveat, AT_FDCWD, self, argv, environ, 0);
+    else if (!strcmp(how, "clearenv"))
+        execve(self, argv, clear);
+    else if (!strcmp(how, "unsetenv")) {
+        unsetenv("LD_PRELOAD");
+        unsetenv("NVCHECK_OUTPUT");
+        setenv("SCENARIO_SHOW_ENV", "1", 1);
+        execv(self, argv);
+    } else if (!strcmp(how, "env-i")) {
+        char *env_argv[] = {"env", "-i", "SCENARIO_SHOW_ENV=1", (char *)self, argv[1], NULL};
+        execv("/usr/bin/env", env_argv);
+    } else if (!strcmp(how, "own-preload"))
+        execve(self, argv, env_without("LD_PRELOAD=", NULL, "LD_PRELOAD=libm.so.6"));
+    else if (!strcmp(how, "own-output")) {
+        snprintf(other, sizeof other, "NVCHECK_OUTPUT=%s", getenv("SCENARIO_OTHER"));
+        execve(self, argv, env_without("NVCHECK_OUTPUT=", NULL, other));
+    } else if (!strcmp(how, "setuid")) {
+        char *t_argv[] = {"true", NULL};
+        execv(getenv("SCENARIO_TARGET"), t_argv);
+    } else
+        return 0;
+    return 1;
+}
+
+/* exit-group: dirty bytes, then syscall(SYS_exit_group, SCENARIO_STATUS). */
+static void s_exit_group(void)
+{
+    const char *st = getenv("SCENARIO_STATUS");
+    dirty();
+    syscall(SYS_exit_group, st ? atoi(st) : 12);
+}
+
+/* exec-fail-clean: a correct program whose exec fails: it goes on, flushes and drains
+ * what it wrote, and frees the token. No findings. */
+static void s_exec_fail_clean(void)
+{
+    char *argv[] = {"scenarios", "unflushed", NULL};
+    OK(RtlWriteNonVolatileMemory(tok, base + 128, src, 16, 0));
+    if (execv("/nonexistent/program", argv) != -1 || errno != ENOENT)
+        exit(92);
+    OK(RtlFlushNonVolatileMemory(tok, base + 128, 16, 0));
+    OK(RtlDrainNonVolatileFlush(tok));
+    OK(RtlFreeNonVolatileToken(tok));
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1368,12 +1454,17 @@ static const struct {
     {"onstack", s_onstack},
     {"overflow", s_overflow},
     {"quick-exit", s_quick_exit},
+    {"exec-fail-clean", s_exec_fail_clean},
+    {"exit-group", s_exit_group},
 };
 
 int main(int argc, char **argv)
 {
     for (size_t i = 0; i < sizeof src; i++)
         src[i] = (char)(i * 7 + 1);
+    if (getenv("SCENARIO_SHOW_ENV")) /* exec.sh: what an exec'd image was given */
+        printf("LD_PRELOAD=%s\nNVCHECK_OUTPUT=%s\n", getenv("LD_PRELOAD"),
+               getenv("NVCHECK_OUTPUT"));
     for (size_t i = 0; argc > 1 && i < sizeof scenarios / sizeof *scenarios; i++) {
         if (strcmp(argv[1], scenarios[i].name) == 0) {
             if (strcmp(argv[1], "none") != 0)

@@ -105,6 +105,30 @@ for c in exit:3:3 return:5:5 _exit:7:7 _Exit:6:6 return:0:0 exit:300:44; do
     ended exit $code
 done
 
+# quick_exit (whose _exit is the C library's own) and syscall(SYS_exit_group): the
+# report, with the status; the program's at_quick_exit handler runs first, and what it
+# wrote is reported.
+for st in 9 0 265; do
+    grun quick-exit SCENARIO_STATUS=$st
+    common "quick_exit($st)" $((st & 255))
+    WHAT="quick_exit($st)"
+    ended exit $((st & 255))
+done
+grun quick-exit SCENARIO_STATUS=4 SCENARIO_ATEXIT=1
+[ "$RC" -eq 4 ]
+ok $? "quick_exit(4) with an at_quick_exit handler: exit status 4 (got $RC)"
+grep -qx "program at_quick_exit handler" "$OUT/stdout"
+ok $? "quick_exit: the program's at_quick_exit handler ran"
+expect unflushed-write +512 8 512 quick-write
+expect unflushed-write +64 16 64 end-write
+expect_count 3
+WHAT="quick_exit(4) with an at_quick_exit handler"
+ended exit 4
+grun exit-group SCENARIO_STATUS=12
+common "syscall(SYS_exit_group, 12)" 12
+WHAT="syscall(SYS_exit_group, 12)"
+ended exit 12
+
 # The status handler runs after the program's own exit handlers and before the
 # destructors (ours writes the report): the program's handler and destructor still
 # run, in their order, what its handler wrote is reported, and the status is there.
