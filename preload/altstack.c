@@ -128,7 +128,9 @@ NVM_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
 /* The stack switch. rbp keeps the old stack pointer across the call (it is callee
  * saved), and the CFI says so, so a backtrace taken inside fn -- a crash handler's --
  * walks on through the trampoline into the interrupted code. */
-__attribute__((naked)) void nvc_call_on_stack(uintptr_t top, void (*fn)(void *), void *arg)
+#define UNUSED __attribute__((unused)) /* read by the assembly, not by C */
+__attribute__((naked)) void nvc_call_on_stack(uintptr_t top UNUSED, void (*fn)(void *) UNUSED,
+                                              void *arg UNUSED)
 {
     __asm__("pushq %rbp\n.cfi_adjust_cfa_offset 8\n.cfi_rel_offset %rbp, 0\n"
             "movq %rsp, %rbp\n.cfi_def_cfa_register %rbp\n"
@@ -138,5 +140,4 @@ __attribute__((naked)) void nvc_call_on_stack(uintptr_t top, void (*fn)(void *),
             "movq %rbp, %rsp\n.cfi_def_cfa_register %rsp\n"
             "popq %rbp\n.cfi_adjust_cfa_offset -8\n.cfi_restore %rbp\n"
             "ret\n");
-    (void)top, (void)fn, (void)arg;
 }

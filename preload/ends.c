@@ -63,7 +63,8 @@ static void report(int nested)
     int own = __atomic_load_n(&nvc.used, __ATOMIC_RELAXED);
     if (!own && (nvc.end_how == NVC_END_EXEC || !nvc.inherited))
         return;
-    if (nested && (nve_shadow_locked(nvc.shadow) || nve_findings_locked(nvc.findings))) {
+    if (nested && (nve_shadow_locked(nvc.shadow) || nve_findings_locked(nvc.findings) ||
+                   nve_regions_locked(nvc.regions))) {
         nv_say("the process ended inside an NV API call while the checker held its locks; "
                "no report written");
         return;

@@ -339,6 +339,7 @@ static void before_fork(void)
     nv_lock_take(&threads_lock);
     nve_stack_lock_all();
     nve_findings_lock(nvc.findings);
+    nve_regions_lock(nvc.regions);
     nve_shadow_lock_all(nvc.shadow);
 }
 
@@ -347,6 +348,7 @@ static void after_fork_parent(void)
     if (!forking)
         return;
     nve_shadow_unlock_all(nvc.shadow);
+    nve_regions_unlock(nvc.regions);
     nve_findings_unlock(nvc.findings);
     nve_stack_unlock_all();
     nv_lock_give(&threads_lock);
@@ -359,6 +361,7 @@ static void after_fork_child(void)
     if (!forking)
         return;
     nve_shadow_reset_locks(nvc.shadow);
+    nve_regions_reset_lock(nvc.regions);
     nve_findings_reset_lock(nvc.findings);
     nve_stack_reset_locks();
     nv_lock_reset(&threads_lock);
@@ -412,8 +415,9 @@ NV_COLD void nvc_init(void)
     if (nvc.shadow)
         nve_shadow_set_cap(nvc.shadow, (size_t)nvc.opt.max_shadow_mb << 20);
     nvc.findings = nve_findings_new(nvc.opt.max_findings);
+    nvc.regions = nve_regions_new();
     nvc.threads = reserve(MAX_THREAD_IDS * sizeof(struct nvc_thread_info));
-    int ok = nvc.shadow && nvc.findings && nvc.threads &&
+    int ok = nvc.shadow && nvc.findings && nvc.regions && nvc.threads &&
              pthread_key_create(&thread_key, thread_exit) == 0 &&
              pthread_atfork(before_fork, after_fork_parent, after_fork_child) == 0;
     if (ok && nvu_init(why, sizeof why) < 0)

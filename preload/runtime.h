@@ -4,6 +4,7 @@
 
 #include "engine/findings.h"
 #include "engine/options.h"
+#include "engine/regions.h"
 #include "engine/shadow.h"
 
 #include <pthread.h>
@@ -43,6 +44,7 @@ struct nvc_runtime {
     struct nvc_options opt;
     struct nve_shadow *shadow;
     struct nve_findings *findings;
+    struct nve_regions *regions;     /* the live NV regions (src/engine/regions.c) */
     struct nvc_thread_info *threads; /* by thread id */
     uint32_t nthreads;               /* ids handed out, atomic */
     int used;                        /* the API was called (atomic; no RMW on the hot path) */

@@ -1391,6 +1391,14 @@ static void s_exit_group(void)
     syscall(SYS_exit_group, st ? atoi(st) : 12);
 }
 
+/* SCENARIO_SHOW_ENV: say what this image was given (exec.sh), before main. */
+__attribute__((constructor)) static void show_env(void)
+{
+    if (getenv("SCENARIO_SHOW_ENV"))
+        printf("LD_PRELOAD=%s\nNVCHECK_OUTPUT=%s\n", getenv("LD_PRELOAD"),
+               getenv("NVCHECK_OUTPUT"));
+}
+
 /* exec-fail-clean: a correct program whose exec fails: it goes on, flushes and drains
  * what it wrote, and frees the token. No findings. */
 static void s_exec_fail_clean(void)
@@ -1402,6 +1410,38 @@ static void s_exec_fail_clean(void)
     OK(RtlFlushNonVolatileMemory(tok, base + 128, 16, 0));
     OK(RtlDrainNonVolatileFlush(tok));
     OK(RtlFreeNonVolatileToken(tok));
+}
+
+/* ---- overlapping tokens (regions.sh) ---- */
+
+/* overlap: SCENARIO_END=issue: token B is the first half of A's region; a write made
+ * through A there, B freed, then A flushes, drains and frees: nothing is lost, no
+ * finding. Otherwise A = [0, 32K) and B = [16K, 48K) each leave bytes unflushed, only
+ * A's, in both, only B's; B is freed first, then A (SCENARIO_END=flush: A flushes
+ * and drains its region first). */
+static void s_overlap(void)
+{
+    const char *how = getenv("SCENARIO_END");
+    PVOID a, b;
+    OK(RtlFreeNonVolatileToken(tok));
+    if (how && !strcmp(how, "issue")) {
+        OK(RtlGetNonVolatileToken(base, 32768, &a));
+        OK(RtlGetNonVolatileToken(base, 16384, &b));
+        OK(RtlWriteNonVolatileMemory(a, base + 128, src, 16, 0));
+        OK(RtlFreeNonVolatileToken(b));
+        OK(RtlFlushNonVolatileMemory(a, base + 128, 16, 0));
+        OK(RtlFreeNonVolatileToken(a));
+        return;
+    }
+    OK(RtlGetNonVolatileToken(base, 32768, &a));
+    OK(RtlGetNonVolatileToken(base + 16384, 32768, &b));
+    OK(RtlWriteNonVolatileMemory(a, base + 1024, src, 16, 0)); /* @nv:ov-a-only */
+    OK(RtlWriteNonVolatileMemory(a, base + 20000, src, 16, 0)); /* @nv:ov-both */
+    OK(RtlWriteNonVolatileMemory(b, base + 40000, src, 8, 0)); /* @nv:ov-b-only */
+    OK(RtlFreeNonVolatileToken(b)); /* @nv:ov-free-b */
+    if (how && !strcmp(how, "flush"))
+        OK(RtlFlushNonVolatileMemory(a, base, 32768, 0));
+    OK(RtlFreeNonVolatileToken(a)); /* @nv:ov-free-a */
 }
 
 static const struct {
@@ -1456,15 +1496,13 @@ static const struct {
     {"quick-exit", s_quick_exit},
     {"exec-fail-clean", s_exec_fail_clean},
     {"exit-group", s_exit_group},
+    {"overlap", s_overlap},
 };
 
 int main(int argc, char **argv)
 {
     for (size_t i = 0; i < sizeof src; i++)
         src[i] = (char)(i * 7 + 1);
-    if (getenv("SCENARIO_SHOW_ENV")) /* exec.sh: what an exec'd image was given */
-        printf("LD_PRELOAD=%s\nNVCHECK_OUTPUT=%s\n", getenv("LD_PRELOAD"),
-               getenv("NVCHECK_OUTPUT"));
     for (size_t i = 0; argc > 1 && i < sizeof scenarios / sizeof *scenarios; i++) {
         if (strcmp(argv[1], scenarios[i].name) == 0) {
             if (strcmp(argv[1], "none") != 0)
