@@ -42,7 +42,10 @@
 #include "sweep.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,11 +60,16 @@ static int outstanding(void)
     return st.chunks > 0;
 }
 
+/* exec_mark, exec_report -- what a failed exec takes back (nvc_exec_failed). */
+static struct nve_findings_mark exec_mark;
+static char exec_report[4300];
+
 static void report(int nested)
 {
     nvc_quiesce();
     int own = __atomic_load_n(&nvc.used, __ATOMIC_RELAXED);
-    if (!own && (nvc.end_how == NVC_END_EXEC || !nvc.inherited))
+    int exec = nvc.end_how == NVC_END_EXEC;
+    if (!own && (exec || !nvc.inherited))
         return;
     if (nested && (nve_shadow_locked(nvc.shadow) || nve_findings_locked(nvc.findings) ||
                    nve_regions_locked(nvc.regions))) {
@@ -71,25 +79,52 @@ static void report(int nested)
     }
     if (!own && !outstanding())
         return;
-    nvc_sweep_exit(own);
+    if (!exec) {
+        nvc_sweep_exit(own, 0);
+        nvc_report_write();
+        return;
+    }
+    /* Before an exec: a view that leaves the state as it is, and no line on stderr --
+     * the exec may fail, and then this report is taken back. */
+    int quiet = nvc.opt.quiet;
+    nve_findings_mark(nvc.findings, &exec_mark);
+    nvc_sweep_exit(own, 1);
+    nvc.opt.quiet = 1;
     nvc_report_write();
+    nvc.opt.quiet = quiet;
+    const char *path = nvc_report_published();
+    exec_report[0] = 0;
+    if (path && strlen(path) < sizeof exec_report)
+        strcpy(exec_report, path);
 }
 
 /* finish -- the end of this image (how: enum nvc_end; sig for NVC_END_SIGNAL). 1 when
- * this call did it, 0 when checking was not on (off, disabled, or already finished). */
+ * this call did it, 0 when checking was not on (off, disabled, or already finished).
+ * Cancellation is off meanwhile: the report's writes are cancellation points, and a
+ * thread cancelled there would leave the report half written. */
 static int finish(int how, int sig)
 {
-    int nested = nvc_in_checker();
-    int expected = NVC_READY;
-    if (!__atomic_compare_exchange_n(&nvc.state, &expected, NVC_DONE, 0, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_RELAXED))
+    int nested = nvc_in_checker(), cancel;
+    int expected = NVC_READY, exec = how == NVC_END_EXEC;
+    void *none = NULL;
+    /* An exec names its thread first: that one is never made to wait (runtime.c). */
+    if (exec && !__atomic_compare_exchange_n(&nvc.exec_self, &none, nvc_thread_self(), 0,
+                                             __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return 0;
+    if (!__atomic_compare_exchange_n(&nvc.state, &expected, exec ? NVC_EXEC : NVC_DONE, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        if (exec)
+            __atomic_store_n(&nvc.exec_self, NULL, __ATOMIC_RELEASE);
+        return 0;
+    }
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
     nvc_set_busy(1);
     nvc.end_how = how;
     nvc.end_sig = sig;
     report(nested);
     __atomic_store_n(&nvc.finished, 1, __ATOMIC_RELEASE);
     nvc_set_busy(nested);
+    pthread_setcancelstate(cancel, NULL);
     return 1;
 }
 
@@ -103,8 +138,8 @@ static void wait_finished(void)
 {
     struct timespec ts = {0, 1000000};
     for (int ms = 0; ms < WAIT_FOR_REPORT_MS; ms++) {
-        if (__atomic_load_n(&nvc.finished, __ATOMIC_ACQUIRE) ||
-            __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) != NVC_DONE)
+        int st = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&nvc.finished, __ATOMIC_ACQUIRE) || (st != NVC_DONE && st != NVC_EXEC))
             return;
         nanosleep(&ts, NULL);
     }
@@ -128,11 +163,14 @@ void nvc_end_by_signal(int sig)
  *
  * exec ends an image like exit, but runs no destructor: report first. Not in a vfork
  * child (our pid is not its own: it shares its parent's memory, and must only exec)
- * nor when exec interrupts the checker on this thread (its locks may be held). If
- * exec fails, checking resumes afresh, like in a fork child: the findings already
- * reported are forgotten, so a later report -- under a name of its own, see
- * report.c -- does not repeat them; the state swept is gone too, so that report may
- * miss what became of bytes written before the failed exec. */
+ * nor when exec interrupts the checker on this thread (its locks may be held). The
+ * report is written from a view of the state that changes nothing (nve_peek), with
+ * the findings table marked first; other threads that call the API meanwhile wait
+ * for the exec to succeed (they vanish with the image) or fail (runtime.c). If it
+ * fails, the program goes on as if nothing had happened: the findings the report
+ * added are taken back, its file is removed (the image's real end writes the report
+ * -- one written into a device or FIFO cannot be taken back), and checking resumes
+ * with the state untouched. */
 int nvc_exec_begin(void)
 {
     if (nvc_in_checker() || getpid() != nvc.pid)
@@ -142,14 +180,19 @@ int nvc_exec_begin(void)
 
 void nvc_exec_failed(void)
 {
-    nve_findings_clear(nvc.findings);
-    nvc.used = 0;
+    int e = errno;
+    if (exec_report[0])
+        unlink(exec_report);
+    exec_report[0] = 0;
+    nve_findings_rollback(nvc.findings, &exec_mark);
     nvc.end_how = NVC_END_EXIT;
     __atomic_store_n(&nvc.finished, 0, __ATOMIC_RELAXED);
     nvc_set_busy(0);
-    int expected = NVC_DONE;
+    int expected = NVC_EXEC;
     __atomic_compare_exchange_n(&nvc.state, &expected, NVC_READY, 0, __ATOMIC_ACQ_REL,
                                 __ATOMIC_RELAXED);
+    __atomic_store_n(&nvc.exec_self, NULL, __ATOMIC_RELEASE);
+    errno = e;
 }
 
 /* ---- the exit status ---- */

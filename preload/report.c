@@ -469,12 +469,20 @@ static void load_modules(struct nve_modules *mods, struct nv_arena *arena)
         mods->n = 0; /* frames fall back to absolute addresses */
 }
 
+static struct nvc_out o; /* 8 KiB of names: static, like the writer */
+static int published;    /* the last report went to a file of its own, named o.path */
+
+const char *nvc_report_published(void)
+{
+    return published ? o.path : NULL;
+}
+
 void nvc_report_write(void)
 {
     struct nv_arena arena = {0};
     struct nve_modules mods;
     struct nve_findings_totals t;
-    static struct nvc_out o; /* 8 KiB of names: static, like the writer */
+    published = 0;
     nve_findings_totals(nvc.findings, &t);
     if (nvc_out_open(&o, nvc.output, nvc.pid) < 0)
         return;
@@ -485,6 +493,7 @@ void nvc_report_write(void)
     nv_arena_release(&arena);
     if (nvc_out_close(&o, err) < 0)
         return;
+    published = o.tmp[0] != 0; /* not a stream into a device or FIFO */
     if (!nvc.opt.quiet && (t.errors || t.warnings))
         nv_say("%u error%s, %u warning%s in pid %d; report: %s", t.errors, t.errors == 1 ? "" : "s",
                t.warnings, t.warnings == 1 ? "" : "s", (int)nvc.pid, o.path);

@@ -8,5 +8,8 @@
  * under the first free name); on failure say one line and go on. Prints a summary
  * line on stderr unless quiet. */
 void nvc_report_write(void);
+/* nvc_report_published -- the file the last nvc_report_write published, or NULL (none,
+ * or it went into a stream: a device or FIFO). */
+const char *nvc_report_published(void);
 
 #endif

@@ -31,7 +31,9 @@
  * (another library's constructor) starts it on the spot. Another thread arriving
  * while it starts waits for it, so no call is checked against half-made state.
  *
- * The end -- exit, _exit, exec, a fatal signal -- is ends.c's.
+ * The end -- exit, _exit, exec, a fatal signal -- is ends.c's. While an exec is under
+ * way, a thread that comes in waits: the exec replaces the image, or fails, and then
+ * the call is checked like any other.
  *
  * Fork. Every lock is taken before fork and released (or reset, in the child)
  * after it. The child keeps the outstanding state it inherited -- those bytes are
@@ -226,7 +228,8 @@ NV_COLD static struct nvc_thread *enter_slow(uintptr_t at)
     int st = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE);
     if (st == NVC_OFF)
         nvc_init();
-    while ((st = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE)) == NVC_STARTING)
+    while ((st = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE)) == NVC_STARTING ||
+           (st == NVC_EXEC && __atomic_load_n(&nvc.exec_self, __ATOMIC_ACQUIRE) != &tls))
         sched_yield();
     return st == NVC_READY ? nvc_enter(at) : NULL;
 }
@@ -305,6 +308,11 @@ int nvc_guard_left(uintptr_t now, sigset_t *mask)
     return 1;
 }
 
+void *nvc_thread_self(void)
+{
+    return &tls;
+}
+
 void nvc_cancel_want(int async)
 {
     tls.async = async;
@@ -331,6 +339,10 @@ static int forking; /* this process's state was READY when fork began */
 
 static void before_fork(void)
 {
+    /* Not while another thread's exec is under way (it holds locks while it reports). */
+    while (__atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) == NVC_EXEC &&
+           __atomic_load_n(&nvc.exec_self, __ATOMIC_ACQUIRE) != &tls)
+        sched_yield();
     forking = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) == NVC_READY && !tls.busy;
     if (!forking)
         return;

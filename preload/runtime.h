@@ -36,7 +36,9 @@ struct nvc_thread_info {
     int *busy;           /* its guard flag while it lives (nvc_quiesce reads it) */
 } __attribute__((aligned(64)));
 
-enum nvc_state { NVC_OFF, NVC_STARTING, NVC_READY, NVC_DONE, NVC_DISABLED };
+/* NVC_EXEC: the report before an exec is written, or the exec is under way; it may
+ * still fail and checking resume (ends.c). */
+enum nvc_state { NVC_OFF, NVC_STARTING, NVC_READY, NVC_DONE, NVC_DISABLED, NVC_EXEC };
 enum nvc_end { NVC_END_EXIT, NVC_END_EXEC, NVC_END_SIGNAL }; /* how the image ended */
 
 struct nvc_runtime {
@@ -59,6 +61,7 @@ struct nvc_runtime {
     int exit_status;                            /* what exit/_exit was given, & 0xff ... */
     int exit_status_known;                      /* ... once it is known (atomic; ends.c) */
     int finished;                               /* the report is done (atomic) */
+    void *exec_self;                            /* NVC_EXEC: the exec'ing thread's */
     uint64_t untracked_writes, untracked_bytes; /* stores not recorded: max_shadow_mb */
 };
 
@@ -85,6 +88,9 @@ void nvc_cancel_want(int async);
 int nvc_cancel_wanted(void);
 /* nvc_cancel_real -- set this thread's cancellation type in libc (cancel.c). */
 void nvc_cancel_real(int type);
+
+/* nvc_thread_self -- something unique to the calling thread (its guard's address). */
+void *nvc_thread_self(void);
 
 /* nvc_capture -- the program's stack at this call, as a depot id (0: not stored). */
 uint32_t nvc_capture(struct nvc_thread *t, const struct nvc_site *site);

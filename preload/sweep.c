@@ -57,10 +57,27 @@ static void on_piece(const struct nve_piece *p, void *arg)
     nve_findings_add(nvc.findings, &o);
 }
 
-static void take(uintptr_t lo, uintptr_t hi, const struct sweep *sw)
+static void take(uintptr_t lo, uintptr_t hi, const struct sweep *sw, int peek)
 {
-    if (nve_take(nvc.shadow, lo, hi, on_piece, (void *)sw) < 0)
+    if ((peek ? nve_peek : nve_take)(nvc.shadow, lo, hi, on_piece, (void *)sw) < 0)
         nvc_fail("out of memory while collecting findings");
+}
+
+/* on_outside -- a piece seen by a peek of everything: its parts that no region covers
+ * (a peek leaves the regions' bytes there; they were reported with their regions). */
+static void on_outside(const struct nve_piece *p, void *arg)
+{
+    struct nve_span part[SPANS];
+    uintptr_t from = p->addr, hi = p->addr + p->len;
+    while (from < hi) {
+        size_t n = nve_regions_uncovered(nvc.regions, p->addr, hi, &from, part, SPANS);
+        for (size_t i = 0; i < n; i++) {
+            struct nve_piece q = *p;
+            q.addr = part[i].lo;
+            q.len = part[i].hi - part[i].lo;
+            on_piece(&q, arg);
+        }
+    }
 }
 
 void nvc_region_begin(uint32_t fe, uint64_t key, uintptr_t lo, uintptr_t hi, uint32_t created)
@@ -80,7 +97,7 @@ void nvc_region_end(uint32_t fe, uint64_t key, uintptr_t lo, uintptr_t hi, uint3
     while (from < hi) {
         size_t n = nve_regions_uncovered(nvc.regions, lo, hi, &from, part, SPANS);
         for (size_t i = 0; i < n; i++)
-            take(part[i].lo, part[i].hi, &sw);
+            take(part[i].lo, part[i].hi, &sw, 0);
     }
 }
 
@@ -97,7 +114,7 @@ static void leaked(const struct nve_region *r)
     nve_findings_add(nvc.findings, &o);
 }
 
-void nvc_sweep_exit(int leaks)
+void nvc_sweep_exit(int leaks, int peek)
 {
     struct nve_regions_cursor c = {0};
     struct nve_region r;
@@ -107,10 +124,13 @@ void nvc_sweep_exit(int leaks)
         if (leaks && r.frontend == NVE_FE_RTL_TOKEN && nvc_kind_on(NV_K_LEAKED_TOKEN))
             leaked(&r);
         if (r.hi > covered) {
-            take(r.lo > covered ? r.lo : covered, r.hi, &sw);
+            take(r.lo > covered ? r.lo : covered, r.hi, &sw, peek);
             covered = r.hi;
         }
     }
     struct sweep none = {NULL, 0};
-    take(0, UINTPTR_MAX, &none);
+    if (!peek)
+        take(0, UINTPTR_MAX, &none, 0); /* only what lies outside every region is left */
+    else if (nve_peek(nvc.shadow, 0, UINTPTR_MAX, on_outside, &none) < 0)
+        nvc_fail("out of memory while collecting findings");
 }

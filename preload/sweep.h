@@ -12,7 +12,8 @@ void nvc_region_begin(uint32_t fe, uint64_t key, uintptr_t lo, uintptr_t hi, uin
  * forgotten. */
 void nvc_region_end(uint32_t fe, uint64_t key, uintptr_t lo, uintptr_t hi, uint32_t ended_at);
 /* nvc_sweep_exit -- at exit: leaked tokens (when leaks is set), then what each live
- * region still holds, then whatever is outstanding outside every region. */
-void nvc_sweep_exit(int leaks);
+ * region still holds, then whatever is outstanding outside every region. peek: leave
+ * the state as it is (before an exec, which may fail). */
+void nvc_sweep_exit(int leaks, int peek);
 
 #endif

@@ -1412,6 +1412,48 @@ static void s_exec_fail_clean(void)
     OK(RtlFreeNonVolatileToken(tok));
 }
 
+/* exec-fail-threads: two threads write and then flush and drain, over and over, while
+ * main makes 500 execs that fail. Correct: no finding -- provided no call of theirs
+ * went unchecked while an exec was under way. */
+static volatile int exec_threads_stop;
+static unsigned exec_threads_calls;
+static char *exec_nv; /* 64 MiB: every write has a line of its own, never written again */
+static PVOID exec_tok;
+
+static void *write_flush_loop(void *arg)
+{
+    char *p = exec_nv + ((size_t)32 << 20) * (size_t)(intptr_t)arg;
+    for (size_t i = 0; !exec_threads_stop && i < ((size_t)32 << 20) / 64; i++) {
+        OK(RtlWriteNonVolatileMemory(exec_tok, p + i * 64, src, 64, 0));
+        OK(RtlFlushNonVolatileMemory(exec_tok, p + i * 64, 64, 0));
+        __atomic_add_fetch(&exec_threads_calls, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+static void s_exec_fail_threads(void)
+{
+    pthread_t th[2];
+    char *argv[] = {"scenarios", "unflushed", NULL};
+    exec_nv = mmap(NULL, (size_t)64 << 20, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (exec_nv == MAP_FAILED)
+        exit(99);
+    OK(RtlGetNonVolatileToken(exec_nv, (size_t)64 << 20, &exec_tok));
+    for (intptr_t i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, write_flush_loop, (void *)i);
+    while (__atomic_load_n(&exec_threads_calls, __ATOMIC_RELAXED) < 100)
+        sched_yield();
+    for (int i = 0; i < 500; i++)
+        if (execv("/nonexistent/program", argv) != -1 || errno != ENOENT)
+            exit(92);
+    exec_threads_stop = 1;
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    OK(RtlFreeNonVolatileToken(exec_tok));
+    OK(RtlFreeNonVolatileToken(tok));
+}
+
 /* ---- overlapping tokens (regions.sh) ---- */
 
 /* overlap: SCENARIO_END=issue: token B is the first half of A's region; a write made
@@ -1497,6 +1539,7 @@ static const struct {
     {"exec-fail-clean", s_exec_fail_clean},
     {"exit-group", s_exit_group},
     {"overlap", s_overlap},
+    {"exec-fail-threads", s_exec_fail_threads},
 };
 
 int main(int argc, char **argv)
