@@ -24,11 +24,13 @@
  * hand it only to on_exit(3) handlers -- see the end of this file for how ours runs
  * before the destructor that writes the report.
  *
- * A fork child reports at exit if it called the API or inherited outstanding bytes
- * (they are just as unflushed in its image; its parent reports them too). Tokens it
- * inherited are its parent's to free: not leaked-token findings here unless the child
- * used the API itself. A fork child that execs without having used the API reports
- * nothing: it was only launching another program.
+ * A fork child reports only if it called the API itself, and never the outstanding
+ * bytes it inherited (runtime.c, nve_disown): they are its parent's, which flushes
+ * them or reports them itself -- on a MAP_SHARED region the child's exit loses
+ * nothing the parent goes on to flush. Bytes the child writes over become its own.
+ * Tokens it inherited are its parent's to free: not leaked-token findings here unless
+ * the child used the API itself. A fork child that only exits or execs reports
+ * nothing.
  */
 #include "runtime.h"
 
@@ -52,14 +54,6 @@
 
 #define WAIT_FOR_REPORT_MS 30000
 
-/* outstanding -- some byte is not durable (a fork child's inheritance). */
-static int outstanding(void)
-{
-    struct nve_stats st;
-    nve_stats(nvc.shadow, &st);
-    return st.chunks > 0;
-}
-
 /* exec_mark, exec_report -- what a failed exec takes back (nvc_exec_failed). */
 static struct nve_findings_mark exec_mark;
 static char exec_report[4300];
@@ -69,7 +63,7 @@ static void report(int nested)
     nvc_quiesce();
     int own = __atomic_load_n(&nvc.used, __ATOMIC_RELAXED);
     int exec = nvc.end_how == NVC_END_EXEC;
-    if (!own && (exec || !nvc.inherited))
+    if (!own)
         return;
     if (nested && (nve_shadow_locked(nvc.shadow) || nve_findings_locked(nvc.findings) ||
                    nve_regions_locked(nvc.regions))) {
@@ -77,8 +71,6 @@ static void report(int nested)
                "no report written");
         return;
     }
-    if (!own && !outstanding())
-        return;
     if (!exec) {
         nvc_sweep_exit(own, 0);
         nvc_report_write();

@@ -36,9 +36,11 @@
  * the call is checked like any other.
  *
  * Fork. Every lock is taken before fork and released (or reset, in the child)
- * after it. The child keeps the outstanding state it inherited -- those bytes are
- * just as unflushed there -- but not the parent's findings, and reports under its
- * own pid if it calls the API itself or exits with inherited bytes outstanding.
+ * after it. The child keeps the outstanding state it inherited, marked as its
+ * parent's (nve_disown): never reported by the child -- the parent flushes those
+ * bytes or reports them -- but there, so that the child's own flushes of those lines
+ * are not redundant and its own writes over them are its own. It keeps none of the
+ * parent's findings, and reports under its own pid if it calls the API itself.
  */
 #include "runtime.h"
 
@@ -379,7 +381,7 @@ static void after_fork_child(void)
     nv_lock_reset(&threads_lock);
     nve_findings_clear(nvc.findings);
     nvc.pid = getpid();
-    nvc.inherited = nvc.used || nvc.inherited;
+    nve_disown(nvc.shadow);
     nvc.used = 0;
     nvc.threads[tls.thr ? tls.thr->e.id : 0].tid = gettid();
     /* The other threads are gone: whatever their busy flags said, nobody is inside. */

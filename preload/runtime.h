@@ -55,7 +55,6 @@ struct nvc_runtime {
     int64_t start_unix;
     char output[4096];                          /* NVCHECK_OUTPUT, or empty for the default */
     char run_id[256];                           /* NVCHECK_RUN_ID (set by nvcheck run), or empty */
-    int inherited;                              /* a fork child whose parent used the API */
     int end_how;                                /* enum nvc_end, for the report being written */
     int end_sig;                                /* NVC_END_SIGNAL: which */
     int exit_status;                            /* what exit/_exit was given, & 0xff ... */

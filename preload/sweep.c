@@ -33,7 +33,7 @@ static void on_piece(const struct nve_piece *p, void *arg)
     struct nve_occurrence o;
     memset(&o, 0, sizeof o);
     int k = p->flusher ? NV_K_UNDRAINED_FLUSH : NV_K_UNFLUSHED_WRITE;
-    if (!nvc_kind_on(k))
+    if (!nvc_kind_on(k) || p->inherited) /* a fork child's inheritance: its parent's */
         return;
     o.key.kind = (uint32_t)k;
     o.key.stack = p->wstack;

@@ -1454,6 +1454,46 @@ static void s_exec_fail_threads(void)
     OK(RtlFreeNonVolatileToken(tok));
 }
 
+/* ---- fork children and what they inherit (spawn.sh) ---- */
+
+/* fork-inflight: the parent's write is in flight (dirty) when it forks; the child
+ * _exits at once; the parent then flushes, drains and frees. Nothing was lost: no
+ * finding in any report. */
+static void s_fork_inflight(void)
+{
+    int st;
+    dirty();
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        exit(89);
+    OK(RtlFlushNonVolatileMemory(tok, base + 64, 16, 0));
+    OK(RtlFreeNonVolatileToken(tok));
+}
+
+/* fork-own: the child writes over 4 of the 16 dirty bytes it inherited, writes 8 of
+ * its own, flushes and drains a line it inherited dirty (not a redundant flush) and
+ * _exits: its report holds exactly what it wrote (and the token it did not free);
+ * the parent flushes everything and frees: nothing in its report. */
+static void s_fork_own(void)
+{
+    int st;
+    dirty();
+    OK(RtlWriteNonVolatileMemory(tok, base + 256, src, 8, 0));
+    pid_t pid = fork();
+    if (pid == 0) {
+        OK(RtlWriteNonVolatileMemory(tok, base + 64, src, 4, 0)); /* @nv:child-over */
+        OK(RtlWriteNonVolatileMemory(tok, base + 2048, src, 8, 0)); /* @nv:child-own */
+        OK(RtlFlushNonVolatileMemory(tok, base + 256, 8, 0));
+        _exit(0);
+    }
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        exit(89);
+    OK(RtlFlushNonVolatileMemory(tok, base, 4096, 0));
+    OK(RtlFreeNonVolatileToken(tok));
+}
+
 /* ---- overlapping tokens (regions.sh) ---- */
 
 /* overlap: SCENARIO_END=issue: token B is the first half of A's region; a write made
@@ -1539,6 +1579,8 @@ static const struct {
     {"exec-fail-clean", s_exec_fail_clean},
     {"exit-group", s_exit_group},
     {"overlap", s_overlap},
+    {"fork-inflight", s_fork_inflight},
+    {"fork-own", s_fork_own},
     {"exec-fail-threads", s_exec_fail_threads},
 };
 
