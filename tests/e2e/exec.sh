@@ -78,7 +78,8 @@ ok $? "failed exec, then flush, drain, free: exit status 0, one report (status $
 expect_count 0
 ALL="$ALL $REPORTS"
 D="$WORK/run-fail-clean"
-"$top_builddir/nvcheck" run -o "$D" -- "$SCEN" exec-fail-clean >"$WORK/run.out" 2>"$WORK/run.err"
+env ${NV_ASAN_RUNTIME:+LD_PRELOAD=$NV_ASAN_RUNTIME} "$top_builddir/nvcheck" run -o "$D" -- \
+    "$SCEN" exec-fail-clean >"$WORK/run.out" 2>"$WORK/run.err"
 rc=$?
 [ "$rc" -eq 0 ] && [ "$(ls "$D" | wc -l)" -eq 1 ]
 ok $? "failed exec: nvcheck run exits 0 with one report (status $rc)"
@@ -120,7 +121,9 @@ else
     skip "setuid: chown to another user needs root"
 fi
 # File capabilities: secure for a caller that is not root (run as user nobody).
-if command -v setcap >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && as_user_setup; then
+if [ -n "$NV_ASAN_RUNTIME$NV_TSAN_RUNTIME" ]; then
+    skip "file capabilities: not under a sanitizer runtime (user nobody cannot load it)"
+elif command -v setcap >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && as_user_setup; then
     cp /bin/true "$WORK/cap-true" && setcap cap_net_bind_service+ep "$WORK/cap-true"
     scen=$(for_user "$SCEN")
     lib=$(for_user "$NVCHECK_SO")
@@ -133,8 +136,6 @@ if command -v setcap >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && as_user_setup; t
         grep -qxF "nvcheck: $WORK/cap-true runs in secure-execution mode (setuid, setgid or file capabilities): the loader ignores LD_PRELOAD for it, so it is not checked" "$OUT/stderr"
     ok $? "file capabilities, as user nobody: named on stderr, the program ran (status $RC)"
     [ $? -eq 0 ] || diag "$(cat "$OUT/stderr")"
-elif [ -n "$NV_ASAN_RUNTIME$NV_TSAN_RUNTIME" ]; then
-    skip "file capabilities: not under a sanitizer runtime (user nobody cannot load it)"
 else
     skip "file capabilities: needs root, setcap and a way to become user nobody${AS_USER_WHY:+ ($AS_USER_WHY)}"
 fi

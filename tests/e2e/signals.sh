@@ -5,8 +5,9 @@
 # report's "end" says which (the exit status of exit, _exit and a return from main).
 . "$top_srcdir/tests/e2e/lib.sh"
 ulimit -c 0
-# Under ASan, its own fault handlers would take these signals over.
-ASAN_OPTIONS="$ASAN_OPTIONS:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0"
+# Under ASan, its own fault handlers would take these signals over, and its own
+# alternate signal stack would be the program's.
+ASAN_OPTIONS="$ASAN_OPTIONS:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0:use_sigaltstack=0"
 export ASAN_OPTIONS
 ALL=
 
@@ -204,6 +205,12 @@ done
 for j in siglongjmp longjmp _longjmp chk setcontext siglongjmp:onstack direct; do
     how=${j%:*} extra=
     [ "$how" = "$j" ] || extra=SCENARIO_ONSTACK=1
+    if [ "$how" = setcontext ] && [ -n "$NV_ASAN_RUNTIME$NV_TSAN_RUNTIME" ]; then
+        # The sanitizers do not follow setcontext out of a handler (the abandoned
+        # frames stay poisoned): they would report the program, with or without us.
+        for i in 1 2 3 4 5; do skip "setcontext out of a faulting call: not under a sanitizer"; done
+        continue
+    fi
     start jump-out SCENARIO_JUMP=$how $extra
     stop TERM
     WHAT="$j out of a faulting call"
