@@ -100,8 +100,10 @@ static int fail(long rc)
 }
 
 /* sigaltstack -- the program's view (see the header). The kernel checks both
- * pointers and ss itself, so bad arguments fail exactly as they would natively. */
-NVM_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
+ * pointers and ss itself, so bad arguments fail exactly as they would natively.
+ * Never instrumented by ThreadSanitizer: its runtime calls this while it starts,
+ * before it could record anything (system calls and our own TLS only, here). */
+NVM_EXPORT __attribute__((no_sanitize("thread"))) int sigaltstack(const stack_t *ss, stack_t *old)
 {
     stack_t view = {.ss_sp = NULL, .ss_flags = SS_DISABLE, .ss_size = 0}, now;
     long rc;

@@ -56,6 +56,7 @@
 
 /* exec_mark, exec_report -- what a failed exec takes back (nvc_exec_failed). */
 static struct nve_findings_mark exec_mark;
+static int exec_marked; /* exec_mark is this exec's */
 static char exec_report[4300];
 
 static void report(int nested)
@@ -80,6 +81,7 @@ static void report(int nested)
      * the exec may fail, and then this report is taken back. */
     int quiet = nvc.opt.quiet;
     nve_findings_mark(nvc.findings, &exec_mark);
+    exec_marked = 1;
     nvc_sweep_exit(own, 1);
     nvc.opt.quiet = 1;
     nvc_report_write();
@@ -176,7 +178,9 @@ void nvc_exec_failed(void)
     if (exec_report[0])
         unlink(exec_report);
     exec_report[0] = 0;
-    nve_findings_rollback(nvc.findings, &exec_mark);
+    if (exec_marked)
+        nve_findings_rollback(nvc.findings, &exec_mark);
+    exec_marked = 0;
     nvc.end_how = NVC_END_EXIT;
     __atomic_store_n(&nvc.finished, 0, __ATOMIC_RELAXED);
     nvc_set_busy(0);

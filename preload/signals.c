@@ -32,7 +32,16 @@
  * held, and the API calls a handler makes are checked like any others. A fault (SIGSEGV
  * in the copy from a bad Source pointer) cannot wait: the program's handler runs at
  * once (its API calls then run unchecked), or the default action reports only if no
- * lock of the checker is held (runtime.c).
+ * lock of the checker is held (runtime.c). If that handler jumps out of the call, the
+ * thread is no longer inside the checker (jumps.c); a signal that finds the guard set
+ * while the thread runs outside the call that set it clears the guard (in_checker).
+ *
+ * Alternate stacks (altstack.c). Our default-action trampoline asks for SA_ONSTACK,
+ * so a stack overflow can still be reported on a thread with an alternate stack. A
+ * handler of the program's asking for SA_ONSTACK on a thread whose only alternate
+ * stack is ours runs where the kernel would have run it without us: on the interrupted
+ * stack (run_handler) -- or, if that stack overflowed and the kernel could not have
+ * run it at all, not at all: the process dies of SIGSEGV, reported.
  *
  * abort(). glibc's abort raises SIGABRT, and if the program's handler returns it sets
  * the default action itself (not through sigaction) and raises again: the process dies
@@ -42,9 +51,9 @@
  *
  * Not covered: a signal whose handler was installed by sigset(), siginterrupt() or
  * another path inside libc (the kernel's action then wins, as without nvcheck); stack
- * overflow in a thread other than the one that started the checker (only that thread
- * gets an alternate stack from us, and only if it had none, so the kernel can run a
- * handler on it); SIGKILL, which nothing can catch.
+ * overflow on a thread with no alternate stack (one that never called the API and
+ * has none of the program's), or under a program's handler without SA_ONSTACK (the
+ * kernel can run no handler there); SIGKILL, which nothing can catch.
  */
 #include "signals.h"
 
