@@ -295,13 +295,17 @@ static int run_handler(int sig, siginfo_t *info, void *ucv, const struct sigacti
     ucontext_t *uc = ucv;
     uintptr_t sp = uc ? (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] : 0;
     if (!(p->sa_flags & SA_ONSTACK) || !uc ||
-        !nvc_on_our_altstack((uintptr_t)__builtin_frame_address(0)) || nvc_on_our_altstack(sp)) {
+        !nvc_on_our_altstack((uintptr_t)__builtin_frame_address(0))) {
         call_handler(&c);
         return 1;
     }
+    /* An overflow first: the stack may have run into ours (mapped just below it). */
     if (info && overflowed(sig, info, sp))
         return 0;
-    nvc_call_on_stack((sp - 128) & ~(uintptr_t)15, call_handler, &c);
+    if (nvc_on_our_altstack(sp)) /* a signal while on ours already: go on there */
+        call_handler(&c);
+    else
+        nvc_call_on_stack((sp - 128) & ~(uintptr_t)15, call_handler, &c);
     return 1;
 }
 

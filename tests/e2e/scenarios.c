@@ -1415,7 +1415,7 @@ static void s_exec_fail_clean(void)
 /* exec-fail-threads: two threads write and then flush and drain, over and over, while
  * main makes 500 execs that fail. Correct: no finding -- provided no call of theirs
  * went unchecked while an exec was under way. */
-static volatile int exec_threads_stop;
+static int exec_threads_stop;
 static unsigned exec_threads_calls;
 static char *exec_nv; /* 64 MiB: every write has a line of its own, never written again */
 static PVOID exec_tok;
@@ -1423,7 +1423,9 @@ static PVOID exec_tok;
 static void *write_flush_loop(void *arg)
 {
     char *p = exec_nv + ((size_t)32 << 20) * (size_t)(intptr_t)arg;
-    for (size_t i = 0; !exec_threads_stop && i < ((size_t)32 << 20) / 64; i++) {
+    for (size_t i = 0; !__atomic_load_n(&exec_threads_stop, __ATOMIC_RELAXED) &&
+                       i < ((size_t)32 << 20) / 64;
+         i++) {
         OK(RtlWriteNonVolatileMemory(exec_tok, p + i * 64, src, 64, 0));
         OK(RtlFlushNonVolatileMemory(exec_tok, p + i * 64, 64, 0));
         __atomic_add_fetch(&exec_threads_calls, 1, __ATOMIC_RELAXED);
@@ -1447,7 +1449,7 @@ static void s_exec_fail_threads(void)
     for (int i = 0; i < 500; i++)
         if (execv("/nonexistent/program", argv) != -1 || errno != ENOENT)
             exit(92);
-    exec_threads_stop = 1;
+    __atomic_store_n(&exec_threads_stop, 1, __ATOMIC_RELAXED);
     for (int i = 0; i < 2; i++)
         pthread_join(th[i], NULL);
     OK(RtlFreeNonVolatileToken(exec_tok));

@@ -226,17 +226,23 @@ done
 # and a handler asking for SA_ONSTACK that uses 256 KiB of stack runs where it would
 # natively -- on the interrupted stack when there is no alternate stack, on main and
 # on a thread that used the API, or on the program's own.
-grun onstack SCENARIO_ALT=own
-[ "$RC" -eq 0 ]
-ok $? "onstack: exit status 0 (got $RC)"
-for line in "altstack none" "handler on the main stack" "thread altstack none" \
-    "thread handler on its stack" "before own: none" "own altstack as set" \
-    "handler on its own altstack" "disabled: was own, now none" "tiny: ENOMEM" "after tiny none"; do
-    grep -qx "$line" "$OUT/stdout"
-    ok $? "onstack: $line"
-done
-expect unflushed-write +64 16 64 end-write
-expect_count 2
+if [ -n "$NV_TSAN_RUNTIME" ]; then
+    # TSan runs a handler later, from its own code, on a stack of its choosing.
+    for i in $(seq 13); do skip "onstack: not under TSan (it moves handlers)"; done
+else
+    grun onstack SCENARIO_ALT=own
+    [ "$RC" -eq 0 ]
+    ok $? "onstack: exit status 0 (got $RC)"
+    for line in "altstack none" "handler on the main stack" "thread altstack none" \
+        "thread handler on its stack" "before own: none" "own altstack as set" \
+        "handler on its own altstack" "disabled: was own, now none" "tiny: ENOMEM" \
+        "after tiny none"; do
+        grep -qx "$line" "$OUT/stdout"
+        ok $? "onstack: $line"
+    done
+    expect unflushed-write +64 16 64 end-write
+    expect_count 2
+fi
 
 # A stack overflow: the report, and death by SIGSEGV -- on main, on a thread that used
 # the API, and with a SIGSEGV handler asking for SA_ONSTACK but no alternate stack
@@ -244,6 +250,10 @@ expect_count 2
 for c in main: thread:SCENARIO_THREAD=1 main-handler:SCENARIO_HANDLER=onstack \
     thread-handler:SCENARIO_THREAD=1:SCENARIO_HANDLER=onstack; do
     what=${c%%:*} vars=$(echo "${c#*:}" | tr : ' ')
+    case $what in *handler) if [ -n "$NV_TSAN_RUNTIME" ]; then
+        for i in $(seq 7); do skip "stack overflow ($what): not under TSan (it wraps handlers)"; done
+        continue
+    fi ;; esac
     # shellcheck disable=SC2086
     grun overflow $vars
     common "stack overflow ($what)" 139

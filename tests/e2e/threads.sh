@@ -28,6 +28,13 @@ expect_count 2
 # 100 threads made asynchronously cancellable are cancelled while they write and
 # drain; each time main then flushes the same lines (natively a fraction of a second;
 # a thread killed inside the checker with a lock held would make main spin forever).
+if [ -n "$NV_TSAN_RUNTIME" ]; then
+    # TSan's runtime itself does not survive a thread cancelled asynchronously inside
+    # its instrumentation (outside the checker), with or without us.
+    for i in 1 2 3 4; do skip "cancel: not under TSan"; done
+    done_testing
+    exit
+fi
 OUT="$WORK/cancel"
 mkdir -p "$OUT"
 timeout -s KILL 120 env NVCHECK_OUTPUT="$OUT/report.%p.json" LD_PRELOAD="$PRELOAD" \
