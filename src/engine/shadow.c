@@ -46,11 +46,6 @@
 #include <string.h>
 
 #define NSHARDS 1024
-/* Placeholder (nve_peek/nve_disown on this shadow): an inherited run keeps its write
- * stack with this bit set -- stack ids stay below 2^20 -- so a store over it, with a
- * stack of its own, makes it the process's own again, and runs of both kinds never
- * merge. */
-#define INHERITED 0x80000000u
 #define SHARD_SLICE_SHIFT 21
 #define PUBLISH_STEP 4096
 #define SCAN_MIN_CHUNKS 64
@@ -296,12 +291,10 @@ NV_INLINE void find_over(struct nve_chunk *c, uintptr_t base, struct set_arg *x)
         return;
     if (o->len == 0) {
         seg_find_dirty(c, (unsigned)(dlo - base), (unsigned)(dhi - base), base, o);
-        o->wstack &= ~INHERITED;
         return;
     }
     const struct nve_seg *g = nve_runs(c);
-    if (o->addr + o->len == base && g[0].lo == 0 && g[0].flusher == 0 &&
-        (g[0].wstack & ~INHERITED) == o->wstack)
+    if (o->addr + o->len == base && g[0].lo == 0 && g[0].flusher == 0 && g[0].wstack == o->wstack)
         o->len += (g[0].hi < dhi - base ? g[0].hi : (unsigned)(dhi - base));
 }
 
@@ -518,7 +511,6 @@ struct take_arg {
     struct nv_arena *a;
     struct nve_piece *v;
     size_t n, cap;
-    int keep; /* nve_peek: hand the pieces out, leave the runs */
 };
 
 static int push(struct take_arg *x, const struct nve_piece *p)
@@ -549,12 +541,11 @@ static int v_take(struct shard *s, struct nve_chunk *c, uintptr_t base, unsigned
         if (a >= b)
             continue;
         uint32_t f = g->flusher & NVE_FLUSHERS ? NVE_ANY_THREAD : g->flusher;
-        struct nve_piece p = {base + a,  b - a, g->wstack & ~INHERITED,
-                              g->fstack, f,     (g->wstack & INHERITED) != 0};
+        struct nve_piece p = {base + a, b - a, g->wstack, g->fstack, f};
         if (push(x, &p) < 0)
             return -1;
     }
-    return x->keep ? 0 : seg_set(&s->arena, c, lo, hi, NULL);
+    return seg_set(&s->arena, c, lo, hi, NULL);
 }
 
 /* sort_pieces -- bottom-up merge sort by address (a scan visits chunks in hash
@@ -587,11 +578,11 @@ static int sorted(const struct nve_piece *v, size_t n)
     return 1;
 }
 
-static int take_or_peek(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
-                        void (*fn)(const struct nve_piece *, void *), void *arg, int keep)
+int nve_take(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
+             void (*fn)(const struct nve_piece *, void *), void *arg)
 {
     nv_lock_take(&sh->take_lock);
-    struct take_arg x = {.a = &sh->scratch, .keep = keep};
+    struct take_arg x = {.a = &sh->scratch};
     int rc = each_chunk(sh, lo, hi, 0, v_take, &x);
     struct nve_piece *v = x.v, *tmp = NULL;
     if (x.n > 1 && !sorted(v, x.n)) {
@@ -604,8 +595,7 @@ static int take_or_peek(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
     for (size_t i = 0; i < x.n;) {
         struct nve_piece p = v[i++];
         while (i < x.n && v[i].addr == p.addr + p.len && v[i].wstack == p.wstack &&
-               v[i].fstack == p.fstack && v[i].flusher == p.flusher &&
-               v[i].inherited == p.inherited)
+               v[i].fstack == p.fstack && v[i].flusher == p.flusher)
             p.len += v[i++].len;
         fn(&p, arg);
     }
@@ -613,33 +603,6 @@ static int take_or_peek(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
     nv_arena_free(&sh->scratch, tmp, x.n * sizeof *tmp);
     nv_lock_give(&sh->take_lock);
     return rc;
-}
-
-int nve_take(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
-             void (*fn)(const struct nve_piece *, void *), void *arg)
-{
-    return take_or_peek(sh, lo, hi, fn, arg, 0);
-}
-
-int nve_peek(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
-             void (*fn)(const struct nve_piece *, void *), void *arg)
-{
-    return take_or_peek(sh, lo, hi, fn, arg, 1);
-}
-
-void nve_disown(struct nve_shadow *sh)
-{
-    for (int k = 0; k < NSHARDS; k++) {
-        struct shard *s = &sh->shard[k];
-        nv_lock_take(&s->lock);
-        for (uint32_t i = 0; s->map.slot && i <= s->map.mask; i++) {
-            struct nve_chunk *c = &s->map.slot[i];
-            struct nve_seg *g = c->key ? nve_runs(c) : NULL;
-            for (uint32_t j = 0; g && j < c->n; j++)
-                g[j].wstack |= INHERITED;
-        }
-        nv_lock_give(&s->lock);
-    }
 }
 
 /* ---- life cycle, statistics, fork ---- */

@@ -39,7 +39,6 @@ struct nve_piece {
     uintptr_t addr;
     size_t len;
     uint32_t wstack, fstack, flusher;
-    uint32_t inherited; /* 1: outstanding since before a fork (nve_disown), not written since */
 };
 
 struct nve_stats {
@@ -77,15 +76,6 @@ int nve_drain(struct nve_shadow *sh, struct nve_thread *t);
  * in address order. fn runs without shard locks held. */
 int nve_take(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
              void (*fn)(const struct nve_piece *, void *), void *arg);
-
-/* nve_peek -- call fn on every outstanding piece in [lo, hi), in address order and merged
- * exactly as nve_take hands them out, but leave the state as it is. */
-int nve_peek(struct nve_shadow *sh, uintptr_t lo, uintptr_t hi,
-             void (*fn)(const struct nve_piece *, void *), void *arg);
-/* nve_disown -- every outstanding byte stays but is marked inherited: nve_take/nve_peek
- * hand such pieces out with piece->inherited = 1; a later store to an inherited byte
- * makes it this process's own again. */
-void nve_disown(struct nve_shadow *sh);
 
 /* nve_prefetch -- a hint that [a, a+n) is about to be stored to: start loading the
  * shadow it will touch (its chunk's table slot, and that chunk's runs) so that the

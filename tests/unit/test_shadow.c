@@ -310,42 +310,6 @@ static void test_scale(void)
     nve_shadow_delete(sh);
 }
 
-/* peek and disown (the placeholder in shadow.c) */
-static void test_peek_disown(void)
-{
-    struct nve_shadow *sh = nve_shadow_new(0);
-    int dirty;
-    reset_threads();
-    nve_store(sh, &T1, B + 10, 20, NVE_STORE_DIRTY, 7, NULL);
-    nve_store(sh, &T1, B + 30, 10, NVE_STORE_DIRTY, 7, NULL);
-    nve_store(sh, &T1, B + 4090, 20, NVE_STORE_DIRTY, 8, NULL);
-    ngot = 0;
-    ok(nve_peek(sh, B, B + 8192, collect, NULL) == 0, "peek");
-    is_u(ngot, 2, "peek: the pieces, merged as take merges them");
-    piece(0, B + 10, 30, 7, 0, "peek");
-    piece(1, B + 4090, 20, 8, 0, "peek across chunks");
-    is_u(got[0].inherited, 0, "peek: not inherited");
-    is_u(take(sh, B, B + 8192), 2, "peek left the state: take hands out the same");
-    piece(0, B + 10, 30, 7, 0, "take after peek");
-
-    nve_store(sh, &T1, B + 100, 50, NVE_STORE_DIRTY, 7, NULL);
-    nve_store(sh, &T1, B + 200, 50, NVE_STORE_DIRTY, 7, NULL);
-    nve_disown(sh);
-    nve_store(sh, &T1, B + 120, 10, NVE_STORE_DIRTY, 9, NULL);    /* own again */
-    nve_flush(sh, &T1, B + 200, 1, 11, 0, &dirty);                 /* still inherited */
-    ok(dirty, "disowned: a flush of inherited dirty bytes sees them dirty");
-    is_u(take(sh, B, B + 4096), 4, "disowned: four pieces");
-    piece(0, B + 100, 20, 7, 0, "inherited");
-    is_u(got[0].inherited, 1, "inherited: marked");
-    piece(1, B + 120, 10, 9, 0, "written over after disown");
-    is_u(got[1].inherited, 0, "written over: own again");
-    piece(2, B + 130, 20, 7, 0, "inherited, after the write");
-    is_u(got[2].inherited, 1, "inherited, after the write: marked");
-    piece(3, B + 200, 50, 7, 1, "inherited, flushed since");
-    is_u(got[3].inherited, 1, "a flush keeps them inherited");
-    nve_shadow_delete(sh);
-}
-
 int main(void)
 {
     test_basic();
@@ -354,6 +318,5 @@ int main(void)
     test_modes();
     test_threads();
     test_scale();
-    test_peek_disown();
     return done_testing();
 }
