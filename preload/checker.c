@@ -17,6 +17,7 @@
 
 #include "attrs.h"
 
+#include "engine/regions.h"
 #include "nvmem/cpu.h"
 #include "nvmem/ops.h"
 #include "sweep.h"
@@ -144,8 +145,10 @@ NTSTATUS nvc_get_token(struct nvc_thread *t, const struct nvc_site *caller, PVOI
         return fault(t, caller, NVC_GET_TOKEN, NULL, &f);
     /* Its stack goes into the token's slot as the slot is issued (under the table's
      * lock): stored afterwards, it could race with the next owner of a reused slot. */
-    if (nvm_token_new((uintptr_t)buf, size, nvc_capture(t, caller), token, &tok) < 0)
+    uint32_t created = nvc_capture(t, caller);
+    if (nvm_token_new((uintptr_t)buf, size, created, token, &tok) < 0)
         return STATUS_INSUFFICIENT_RESOURCES;
+    nvc_region_begin(NVE_FE_RTL_TOKEN, (uintptr_t)*token, tok.base, tok.base + tok.size, created);
     return STATUS_SUCCESS;
 }
 
@@ -161,7 +164,7 @@ NTSTATUS nvc_free_token(struct nvc_thread *t, const struct nvc_site *caller, PVO
                       : 0;
     if (nvm_check_free(token, at, &f) != NVM_OK)
         return fault(t, caller, NVC_FREE_TOKEN, token, &f);
-    nvc_sweep_region(&f.tok, at);
+    nvc_region_end(NVE_FE_RTL_TOKEN, (uintptr_t)token, f.tok.base, f.tok.base + f.tok.size, at);
     return STATUS_SUCCESS;
 }
 

@@ -11,23 +11,26 @@
  * thread and may race with others still calling the API: quiescing makes the findings
  * and shadow state stand still while they are read. _exit() and _Exit() run no
  * destructor; they are interposed (not in a vfork child, whose memory is its
- * parent's). A fatal signal comes here from signals.c.
+ * parent's), and so is quick_exit(), which reaches the C library's own _exit. A
+ * fatal signal comes here from signals.c.
  *
  * Inside the checker. If this thread was itself inside the checker (a program's
  * SIGSEGV handler called exit() after a fault in an API call) the state may be half
  * updated: the report is written only when none of the engine's locks is held once
  * the other threads have left, else one line says why there is none.
  *
- * The exit status. _exit() and _Exit() take it as their argument. exit(), and a
- * return from main (which is exit of main's value), hand it only to on_exit(3)
- * handlers -- see the end of this file for how ours runs before the destructor that
- * writes the report.
+ * The exit status. _exit(), _Exit(), quick_exit() and syscall(SYS_exit_group) take it
+ * as their argument. exit(), and a return from main (which is exit of main's value),
+ * hand it only to on_exit(3) handlers -- see the end of this file for how ours runs
+ * before the destructor that writes the report.
  *
- * A fork child reports at exit if it called the API or inherited outstanding bytes
- * (they are just as unflushed in its image; its parent reports them too). Tokens it
- * inherited are its parent's to free: not leaked-token findings here unless the child
- * used the API itself. A fork child that execs without having used the API reports
- * nothing: it was only launching another program.
+ * A fork child reports only if it called the API itself, and never the outstanding
+ * bytes it inherited (runtime.c, nve_disown): they are its parent's, which flushes
+ * them or reports them itself -- on a MAP_SHARED region the child's exit loses
+ * nothing the parent goes on to flush. Bytes the child writes over become its own.
+ * Tokens it inherited are its parent's to free: not leaked-token findings here unless
+ * the child used the API itself. A fork child that only exits or execs reports
+ * nothing.
  */
 #include "runtime.h"
 
@@ -35,54 +38,79 @@
 
 #include "engine/say.h"
 #include "nvmem/export.h"
+#include "rawsys.h"
 #include "report.h"
 #include "roster.h"
 #include "signals.h"
 #include "sweep.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #define WAIT_FOR_REPORT_MS 30000
 
-/* outstanding -- some byte is not durable (a fork child's inheritance). */
-static int outstanding(void)
-{
-    struct nve_stats st;
-    nve_stats(nvc.shadow, &st);
-    return st.chunks > 0;
-}
+/* exec_mark, exec_reported -- what a failed exec takes back (nvc_exec_failed). */
+static struct nve_findings_mark exec_mark;
+static int exec_marked;   /* exec_mark is this exec's */
+static int exec_reported; /* this exec wrote a report (report.c can take it back) */
 
 static void report(int nested)
 {
     nvc_quiesce();
     int own = __atomic_load_n(&nvc.used, __ATOMIC_RELAXED);
-    if (!own && (nvc.end_how == NVC_END_EXEC || !nvc.inherited))
+    int exec = nvc.end_how == NVC_END_EXEC;
+    if (!own)
         return;
-    if (nested && (nve_shadow_locked(nvc.shadow) || nve_findings_locked(nvc.findings))) {
+    if (nested && (nve_shadow_locked(nvc.shadow) || nve_findings_locked(nvc.findings) ||
+                   nve_regions_locked(nvc.regions))) {
         nv_say("the process ended inside an NV API call while the checker held its locks; "
                "no report written");
         nvc_roster_failed("it ended inside an NV API call while the checker held its locks");
         return;
     }
-    if (!own && !outstanding())
+    if (!exec) {
+        nvc_sweep_exit(own, 0);
+        nvc_report_write();
         return;
-    nvc_sweep_exit(own);
+    }
+    /* Before an exec: a view that leaves the state as it is, and no line on stderr --
+     * the exec may fail, and then this report is taken back. */
+    int quiet = nvc.opt.quiet;
+    nve_findings_mark(nvc.findings, &exec_mark);
+    exec_marked = 1;
+    nvc_sweep_exit(own, 1);
+    nvc.opt.quiet = 1;
     nvc_report_write();
+    nvc.opt.quiet = quiet;
+    exec_reported = 1;
 }
 
 /* finish -- the end of this image (how: enum nvc_end; sig for NVC_END_SIGNAL). 1 when
- * this call did it, 0 when checking was not on (off, disabled, or already finished). */
+ * this call did it, 0 when checking was not on (off, disabled, or already finished).
+ * Cancellation is off meanwhile: the report's writes are cancellation points, and a
+ * thread cancelled there would leave the report half written. */
 static int finish(int how, int sig)
 {
-    int nested = nvc_in_checker();
-    int expected = NVC_READY;
-    if (!__atomic_compare_exchange_n(&nvc.state, &expected, NVC_DONE, 0, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_RELAXED))
+    int nested = nvc_in_checker(), cancel;
+    int expected = NVC_READY, exec = how == NVC_END_EXEC;
+    void *none = NULL;
+    /* An exec names its thread first: that one is never made to wait (runtime.c). */
+    if (exec && !__atomic_compare_exchange_n(&nvc.exec_self, &none, nvc_thread_self(), 0,
+                                             __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return 0;
+    if (!__atomic_compare_exchange_n(&nvc.state, &expected, exec ? NVC_EXEC : NVC_DONE, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        if (exec)
+            __atomic_store_n(&nvc.exec_self, NULL, __ATOMIC_RELEASE);
+        return 0;
+    }
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
     nvc_set_busy(1);
     nvc.end_how = how;
     nvc.end_sig = sig;
@@ -90,6 +118,7 @@ static int finish(int how, int sig)
     nvc_roster_end(how == NVC_END_EXEC);
     __atomic_store_n(&nvc.finished, 1, __ATOMIC_RELEASE);
     nvc_set_busy(nested);
+    pthread_setcancelstate(cancel, NULL);
     return 1;
 }
 
@@ -103,8 +132,8 @@ static void wait_finished(void)
 {
     struct timespec ts = {0, 1000000};
     for (int ms = 0; ms < WAIT_FOR_REPORT_MS; ms++) {
-        if (__atomic_load_n(&nvc.finished, __ATOMIC_ACQUIRE) ||
-            __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) != NVC_DONE)
+        int st = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&nvc.finished, __ATOMIC_ACQUIRE) || (st != NVC_DONE && st != NVC_EXEC))
             return;
         nanosleep(&ts, NULL);
     }
@@ -129,11 +158,14 @@ void nvc_end_by_signal(int sig)
  *
  * exec ends an image like exit, but runs no destructor: report first. Not in a vfork
  * child (our pid is not its own: it shares its parent's memory, and must only exec)
- * nor when exec interrupts the checker on this thread (its locks may be held). If
- * exec fails, checking resumes afresh, like in a fork child: the findings already
- * reported are forgotten, so a later report -- under a name of its own, see
- * report.c -- does not repeat them; the state swept is gone too, so that report may
- * miss what became of bytes written before the failed exec. */
+ * nor when exec interrupts the checker on this thread (its locks may be held). The
+ * report is written from a view of the state that changes nothing (nve_peek), with
+ * the findings table marked first; other threads that call the API meanwhile wait
+ * for the exec to succeed (they vanish with the image) or fail (runtime.c). If it
+ * fails, the program goes on as if nothing had happened: the findings the report
+ * added are taken back, its file is removed (the image's real end writes the report
+ * -- one written into a device or FIFO cannot be taken back), and checking resumes
+ * with the state untouched. */
 int nvc_exec_begin(void)
 {
     if (nvc_in_checker() || getpid() != nvc.pid)
@@ -143,15 +175,22 @@ int nvc_exec_begin(void)
 
 void nvc_exec_failed(void)
 {
-    nve_findings_clear(nvc.findings);
+    int e = errno;
+    if (exec_reported)
+        nvc_report_take_back();
+    exec_reported = 0;
+    if (exec_marked)
+        nve_findings_rollback(nvc.findings, &exec_mark);
+    exec_marked = 0;
     nvc_roster_exec_failed();
-    nvc.used = 0;
     nvc.end_how = NVC_END_EXIT;
     __atomic_store_n(&nvc.finished, 0, __ATOMIC_RELAXED);
     nvc_set_busy(0);
-    int expected = NVC_DONE;
+    int expected = NVC_EXEC;
     __atomic_compare_exchange_n(&nvc.state, &expected, NVC_READY, 0, __ATOMIC_ACQ_REL,
                                 __ATOMIC_RELAXED);
+    __atomic_store_n(&nvc.exec_self, NULL, __ATOMIC_RELEASE);
+    errno = e;
 }
 
 /* ---- the exit status ---- */
@@ -173,16 +212,21 @@ static void status_at_exit(int status, void *arg)
         record_status(status);
 }
 
-/* ---- _exit, _Exit: no destructor runs, so report here ---- */
+/* ---- _exit, _Exit, exit_group: no destructor runs, so report here ---- */
 
-NV_COLD __attribute__((noreturn)) static void exit_now(int status)
+NV_COLD void nvc_exit_now(int status)
 {
     if (getpid() == nvc.pid) {
         record_status(status);
         finish(NVC_END_EXIT, 0);
     }
+}
+
+NV_COLD __attribute__((noreturn)) static void exit_now(int status)
+{
+    nvc_exit_now(status);
     for (;;)
-        syscall(SYS_exit_group, status);
+        NVC_SYS2(SYS_exit_group, status, 0);
 }
 
 NVM_EXPORT void _exit(int status)
@@ -193,6 +237,37 @@ NVM_EXPORT void _exit(int status)
 NVM_EXPORT void _Exit(int status)
 {
     exit_now(status);
+}
+
+/* ---- quick_exit: the report after the program's at_quick_exit handlers ----
+ *
+ * quick_exit runs the at_quick_exit handlers, newest first, and then calls _exit
+ * inside the C library, past ours. So the status is taken as the program calls it,
+ * and the report is written by a handler of ours, registered at load -- before the
+ * program's constructors and main could register theirs, so it runs last. */
+
+typedef void (*quick_exit_fn)(int);
+static quick_exit_fn real_quick_exit;
+
+static void report_at_quick_exit(void)
+{
+    if (getpid() == nvc.pid) /* not in a vfork child: its memory is its parent's */
+        finish(NVC_END_EXIT, 0);
+}
+
+__attribute__((constructor)) static void ends_start(void)
+{
+    real_quick_exit = (quick_exit_fn)dlsym(RTLD_NEXT, "quick_exit");
+    at_quick_exit(report_at_quick_exit);
+}
+
+NVM_EXPORT void quick_exit(int status)
+{
+    if (getpid() == nvc.pid)
+        record_status(status);
+    if (real_quick_exit)
+        real_quick_exit(status);
+    exit_now(status); /* no quick_exit in the C library: as _exit, then */
 }
 
 /* ---- __libc_start_main: an on_exit handler that runs before the destructors ----
@@ -226,7 +301,7 @@ NV_COLD __attribute__((used)) struct nvc_start nvc_start_main(void (*rtld_fini)(
     if (!s.real) {
         nv_say("internal error: no __libc_start_main after libnvcheck.so");
         for (;;)
-            syscall(SYS_exit_group, 127);
+            NVC_SYS2(SYS_exit_group, 127, 0);
     }
     if (rtld_fini && __cxa_atexit((void (*)(void *))rtld_fini, NULL, NULL) != 0)
         return s; /* no room: as without us (and no status) */

@@ -17,7 +17,7 @@
 NVM_EXPORT NTSTATUS RtlGetNonVolatileToken(PVOID NvBuffer, SIZE_T Size, PVOID *NvToken)
 {
     SITE;
-    struct nvc_thread *t = nvc_enter();
+    struct nvc_thread *t = nvc_enter(site.slot);
     if (!t)
         return nvm_api_get(NvBuffer, Size, NvToken);
     NTSTATUS st = nvc_get_token(t, &site, NvBuffer, Size, NvToken);
@@ -28,7 +28,7 @@ NVM_EXPORT NTSTATUS RtlGetNonVolatileToken(PVOID NvBuffer, SIZE_T Size, PVOID *N
 NVM_EXPORT NTSTATUS RtlFreeNonVolatileToken(PVOID NvToken)
 {
     SITE;
-    struct nvc_thread *t = nvc_enter();
+    struct nvc_thread *t = nvc_enter(site.slot);
     if (!t)
         return nvm_api_free(NvToken);
     NTSTATUS st = nvc_free_token(t, &site, NvToken);
@@ -40,7 +40,7 @@ NVM_EXPORT NTSTATUS RtlWriteNonVolatileMemory(PVOID NvToken, VOID UNALIGNED *NvD
                                               VOID UNALIGNED *Source, SIZE_T Size, ULONG Flags)
 {
     SITE;
-    struct nvc_thread *t = nvc_enter();
+    struct nvc_thread *t = nvc_enter(site.slot);
     if (!t)
         return nvm_api_write(NvToken, NvDestination, Source, Size, Flags);
     NTSTATUS st = nvc_write(t, &site, NvToken, NvDestination, Source, Size, Flags);
@@ -52,7 +52,7 @@ NVM_EXPORT NTSTATUS RtlFillNonVolatileMemory(PVOID NvToken, VOID *NvDestination,
                                              const UCHAR Value, ULONG Flags)
 {
     SITE;
-    struct nvc_thread *t = nvc_enter();
+    struct nvc_thread *t = nvc_enter(site.slot);
     if (!t)
         return nvm_api_fill(NvToken, NvDestination, Size, Value, Flags);
     NTSTATUS st = nvc_fill(t, &site, NvToken, NvDestination, Size, Value, Flags);
@@ -64,7 +64,7 @@ NVM_EXPORT NTSTATUS RtlFlushNonVolatileMemory(PVOID NvToken, PVOID NvBuffer, SIZ
                                               ULONG Flags)
 {
     SITE;
-    struct nvc_thread *t = nvc_enter();
+    struct nvc_thread *t = nvc_enter(site.slot);
     if (!t)
         return nvm_api_flush(NvToken, NvBuffer, Size, Flags);
     NTSTATUS st = nvc_flush(t, &site, NvToken, NvBuffer, Size, Flags);
@@ -76,7 +76,7 @@ NVM_EXPORT NTSTATUS RtlFlushNonVolatileMemoryRanges(PVOID NvToken, PNV_MEMORY_RA
                                                     SIZE_T NumRanges, ULONG Flags)
 {
     SITE;
-    struct nvc_thread *t = nvc_enter();
+    struct nvc_thread *t = nvc_enter(site.slot);
     if (!t)
         return nvm_api_flush_ranges(NvToken, NvRanges, NumRanges, Flags);
     NTSTATUS st = nvc_flush_ranges(t, &site, NvToken, NvRanges, NumRanges, Flags);
@@ -87,7 +87,7 @@ NVM_EXPORT NTSTATUS RtlFlushNonVolatileMemoryRanges(PVOID NvToken, PNV_MEMORY_RA
 NVM_EXPORT NTSTATUS RtlDrainNonVolatileFlush(PVOID NvToken)
 {
     SITE;
-    struct nvc_thread *t = nvc_enter();
+    struct nvc_thread *t = nvc_enter(site.slot);
     if (!t)
         return nvm_api_drain(NvToken);
     NTSTATUS st = nvc_drain(t, &site, NvToken);

@@ -2,11 +2,17 @@
  *
  * exec ends a program image as surely as exit does, but runs no destructor: without
  * these wrappers, whatever a program left unflushed before exec'ing would never be
- * reported. Each one does what exit does (nvc_exec_begin: outstanding state into
- * findings, the report written), then calls the real function. The new image loads
- * the interposer again from LD_PRELOAD in its environment (unless the program passed
- * an environment without it) and reports under the same pid, under a name of its own
- * (report.c). If exec fails, checking resumes afresh (runtime.c says what is lost).
+ * reported. Each one does what exit does (nvc_exec_begin: the report written), then
+ * calls the real function with an environment that loads the interposer into the new
+ * image again (execenv.c: even when the program cleared it) and says when the loader
+ * will not (a secure-execution binary). The new image reports under the same pid,
+ * under a name of its own (report.c). If exec fails, the program goes on as if it
+ * had not been called (ends.c: the report is taken back, the state is untouched).
+ *
+ * Every way in: execve, execvpe, execv, execvp, fexecve, execveat, the execl family
+ * (through the ones above), and syscall() with SYS_execve or SYS_execveat; syscall()
+ * with SYS_exit_group ends the process like _exit (ends.c). Other system calls pass
+ * through unchanged.
  *
  * posix_spawn is left alone: it makes a new process, which reports by itself. The
  * real functions are looked up at load: dlsym takes loader locks and may allocate,
@@ -14,20 +20,26 @@
  */
 #include "runtime.h"
 
+#include "execenv.h"
 #include "nvmem/export.h"
+#include "rawsys.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-typedef int (*exec_fn)(const char *, char *const[], char *const[]); /* execve, execvpe */
-typedef int (*execv_fn)(const char *, char *const[]);               /* execv, execvp */
-typedef int (*fexec_fn)(int, char *const[], char *const[]);
+extern char **environ;
 
-enum { R_EXECVE, R_EXECVPE, R_EXECV, R_EXECVP, R_FEXECVE, NREAL };
-static const char *const real_names[NREAL] = {"execve", "execvpe", "execv", "execvp", "fexecve"};
+typedef int (*exec_fn)(const char *, char *const[], char *const[]); /* execve, execvpe */
+typedef int (*fexec_fn)(int, char *const[], char *const[]);
+typedef int (*execat_fn)(int, const char *, char *const[], char *const[], int);
+
+enum { R_EXECVE, R_EXECVPE, R_FEXECVE, R_EXECVEAT, NREAL };
+static const char *const real_names[NREAL] = {"execve", "execvpe", "fexecve", "execveat"};
 static void *reals[NREAL];
 
 /* real -- the next definition of function i (libc's); NULL with ENOSYS if none. */
@@ -47,12 +59,63 @@ __attribute__((constructor)) static void exec_start(void)
 {
     for (int i = 0; i < NREAL; i++)
         real(i);
+    nvc_env_start();
 }
 
-/* done -- exec returned (it failed): the program goes on, and so does checking. */
-static int done(int swept, int rc)
+/* How an exec is made: which function (or system call), and its arguments. */
+enum how { H_EXECVE, H_EXECVPE, H_FEXECVE, H_EXECVEAT, H_SYS_EXECVE, H_SYS_EXECVEAT };
+
+struct exec_call {
+    enum how how;
+    int fd; /* fexecve, execveat */
+    const char *path;
+    char *const *argv, *const *envp;
+    int flags; /* execveat */
+};
+
+/* call -- make the exec with environment envp; returns only when it failed. */
+static long call(const struct exec_call *c, char *const *envp)
 {
+    long rc;
+    void *fn = c->how < H_SYS_EXECVE ? real((int)c->how) : NULL;
+    switch (c->how) {
+    case H_EXECVE:
+    case H_EXECVPE:
+        return fn ? ((exec_fn)fn)(c->path, c->argv, envp) : -1;
+    case H_FEXECVE:
+        return fn ? ((fexec_fn)fn)(c->fd, c->argv, envp) : -1;
+    case H_EXECVEAT:
+        return fn ? ((execat_fn)fn)(c->fd, c->path, c->argv, envp, c->flags) : -1;
+    case H_SYS_EXECVE:
+        rc = NVC_SYS3(SYS_execve, c->path, c->argv, envp);
+        break;
+    default:
+        rc = nvc_rawsys(SYS_execveat, c->fd, (long)c->path, (long)c->argv, (long)envp, c->flags, 0);
+        break;
+    }
+    if (rc < 0 && rc > -4096) {
+        errno = (int)-rc;
+        return -1;
+    }
+    return rc;
+}
+
+/* exec -- report, exec; if exec returns, the program goes on and so does checking. */
+static long exec(const struct exec_call *c)
+{
+    struct nvc_env env;
+    if (c->how == H_EXECVPE)
+        nvc_exec_warn_search(c->path);
+    else if (c->how == H_FEXECVE)
+        nvc_exec_warn(c->fd, "", AT_EMPTY_PATH);
+    else
+        nvc_exec_warn(c->how == H_EXECVEAT || c->how == H_SYS_EXECVEAT ? c->fd : AT_FDCWD, c->path,
+                      c->flags);
+    nvc_env_fix(&env, c->envp);
+    int swept = nvc_exec_begin();
+    long rc = call(c, env.envp);
     int e = errno;
+    nvc_env_done(&env);
     if (swept)
         nvc_exec_failed();
     errno = e;
@@ -61,47 +124,76 @@ static int done(int swept, int rc)
 
 NVM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-    exec_fn fn = (exec_fn)real(R_EXECVE);
-    if (!fn)
-        return -1;
-    int swept = nvc_exec_begin();
-    return done(swept, fn(path, argv, envp));
+    struct exec_call c = {.how = H_EXECVE, .path = path, .argv = argv, .envp = envp};
+    return (int)exec(&c);
 }
 
 NVM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    exec_fn fn = (exec_fn)real(R_EXECVPE);
-    if (!fn)
-        return -1;
-    int swept = nvc_exec_begin();
-    return done(swept, fn(file, argv, envp));
+    struct exec_call c = {.how = H_EXECVPE, .path = file, .argv = argv, .envp = envp};
+    return (int)exec(&c);
 }
 
+/* execv and execvp are execve and execvpe with this image's environment, in glibc
+ * too: so that a program's unsetenv("LD_PRELOAD") is mended like any envp. */
 NVM_EXPORT int execv(const char *path, char *const argv[])
 {
-    execv_fn fn = (execv_fn)real(R_EXECV);
-    if (!fn)
-        return -1;
-    int swept = nvc_exec_begin();
-    return done(swept, fn(path, argv));
+    struct exec_call c = {.how = H_EXECVE, .path = path, .argv = argv, .envp = environ};
+    return (int)exec(&c);
 }
 
 NVM_EXPORT int execvp(const char *file, char *const argv[])
 {
-    execv_fn fn = (execv_fn)real(R_EXECVP);
-    if (!fn)
-        return -1;
-    int swept = nvc_exec_begin();
-    return done(swept, fn(file, argv));
+    struct exec_call c = {.how = H_EXECVPE, .path = file, .argv = argv, .envp = environ};
+    return (int)exec(&c);
 }
 
 NVM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    fexec_fn fn = (fexec_fn)real(R_FEXECVE);
-    if (!fn)
+    struct exec_call c = {.how = H_FEXECVE, .fd = fd, .argv = argv, .envp = envp};
+    return (int)exec(&c);
+}
+
+NVM_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+                        int flags)
+{
+    struct exec_call c = {
+        .how = H_EXECVEAT, .fd = dirfd, .path = path, .argv = argv, .envp = envp, .flags = flags};
+    return (int)exec(&c);
+}
+
+/* syscall -- exec and exit_group made as raw system calls are ends too; anything else
+ * goes to the kernel unchanged (errno as the C library's syscall sets it). */
+NVM_EXPORT long syscall(long nr, ...)
+{
+    long a[6];
+    va_list ap;
+    va_start(ap, nr);
+    for (int i = 0; i < 6; i++)
+        a[i] = va_arg(ap, long);
+    va_end(ap);
+    if (nr == SYS_execve || nr == SYS_execveat) {
+        struct exec_call c = {.how = H_SYS_EXECVE,
+                              .path = (const char *)a[0],
+                              .argv = (char *const *)a[1],
+                              .envp = (char *const *)a[2]};
+        if (nr == SYS_execveat)
+            c = (struct exec_call){.how = H_SYS_EXECVEAT,
+                                   .fd = (int)a[0],
+                                   .path = (const char *)a[1],
+                                   .argv = (char *const *)a[2],
+                                   .envp = (char *const *)a[3],
+                                   .flags = (int)a[4]};
+        return exec(&c);
+    }
+    if (nr == SYS_exit_group)
+        nvc_exit_now((int)a[0]);
+    long rc = nvc_rawsys(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    if (rc < 0 && rc > -4096) {
+        errno = (int)-rc;
         return -1;
-    int swept = nvc_exec_begin();
-    return done(swept, fn(fd, argv, envp));
+    }
+    return rc;
 }
 
 /* ---- execl, execlp, execle: the argument list as an array, then the calls above ----

@@ -238,6 +238,8 @@ int nvc_out_open(struct nvc_out *o, const char *tmpl, pid_t pid)
     o->fd = -1;
     o->own_dir = o->stream = o->unnamed = o->tmp_exists = 0;
     o->tmp[0] = 0;
+    if (o->kept == 0)
+        o->kept = -1; /* a fresh (static, zeroed) struct: none kept */
     if (nvc_reserved_target(&o->t, pid) < 0) {
         if (nvc_target_resolve(&o->t, tmpl, pid) < 0) {
             failed(NULL, "the name NVCHECK_OUTPUT makes is too long");
@@ -344,6 +346,16 @@ static int publish(struct nvc_out *o, const char **name)
     return 0;
 }
 
+/* drop_kept -- close the directory kept by the last publication, if it still is that. */
+static void drop_kept(struct nvc_out *o)
+{
+    struct stat st;
+    if (o->kept >= 0 && fstat(o->kept, &st) == 0 && st.st_dev == o->kept_st.st_dev &&
+        st.st_ino == o->kept_st.st_ino)
+        close(o->kept);
+    o->kept = -1;
+}
+
 int nvc_out_close(struct nvc_out *o, int err)
 {
     const char *name = o->t.path;
@@ -363,6 +375,11 @@ int nvc_out_close(struct nvc_out *o, int err)
     if (o->tmp_exists)
         unlinkat(o->t.dirfd, at(o, o->tmp), 0);
     o->tmp_exists = 0;
+    /* The directory it went to, should it be taken back (a failed exec). */
+    drop_kept(o);
+    o->kept = !err && !e && !o->stream ? fcntl(o->t.dirfd, F_DUPFD_CLOEXEC, 900) : -1;
+    if (o->kept >= 0 && fstat(o->kept, &o->kept_st) < 0)
+        drop_kept(o);
     if (o->own_dir)
         close(o->t.dirfd);
     o->own_dir = 0;
@@ -372,4 +389,17 @@ int nvc_out_close(struct nvc_out *o, int err)
     if (e)
         failed(name, strerrordesc_np(e));
     return err || e ? -1 : 0;
+}
+
+/* nvc_out_remove -- remove the report o published last (o->t.path, the name it took,
+ * in the directory kept for this). 0, or -1. */
+int nvc_out_remove(struct nvc_out *o)
+{
+    struct stat st;
+    if (o->kept < 0 || fstat(o->kept, &st) < 0 || st.st_dev != o->kept_st.st_dev ||
+        st.st_ino != o->kept_st.st_ino)
+        return o->kept = -1, -1; /* gone, or the program's now: not ours to use */
+    int rc = unlinkat(o->kept, at(o, o->t.path), 0);
+    drop_kept(o);
+    return rc;
 }

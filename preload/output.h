@@ -3,6 +3,7 @@
 #define NVC_OUTPUT_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Where a report goes: a name in a directory, reached through the directory's
@@ -24,12 +25,15 @@ int nvc_target_resolve(struct nvc_target *t, const char *tmpl, pid_t pid);
 
 struct nvc_out {
     struct nvc_target t;
-    char tmp[4300]; /* the temp name, for messages: t.path + ".tmp.PID[.RANDOM]" */
-    int own_dir;    /* t.dirfd was opened for this report (not the one reserved at start) */
-    int stream;     /* writing straight into a device or FIFO */
-    int unnamed;    /* fd is the unnamed file reserved at start (O_TMPFILE): no temp name
-                     * exists until it is linked */
-    int tmp_exists; /* the temp name is on disk (to be removed on failure) */
+    char tmp[4300];      /* the temp name, for messages: t.path + ".tmp.PID[.RANDOM]" */
+    int own_dir;         /* t.dirfd was opened for this report (not the one reserved at start) */
+    int stream;          /* writing straight into a device or FIFO */
+    int unnamed;         /* fd is the unnamed file reserved at start (O_TMPFILE): no temp name
+                          * exists until it is linked */
+    int tmp_exists;      /* the temp name is on disk (to be removed on failure) */
+    int kept;            /* the directory the last report was published in (nvc_out_remove);
+                          * -1 none. A zeroed struct is fixed up by nvc_out_open */
+    struct stat kept_st; /* what kept must still be */
     int fd;
 };
 
@@ -38,6 +42,9 @@ int nvc_out_open(struct nvc_out *o, const char *tmpl, pid_t pid);
 /* nvc_out_close -- close and publish (err: the first write error, or 0); -1 after
  * saying one line, with nothing left behind. o->t.path is then the name taken. */
 int nvc_out_close(struct nvc_out *o, int err);
+
+/* nvc_out_remove -- remove the report o published last (a failed exec); 0, or -1. */
+int nvc_out_remove(struct nvc_out *o);
 
 /* nvc_report_writing -- this thread is writing a report now. */
 int nvc_report_writing(void);

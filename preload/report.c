@@ -502,6 +502,19 @@ static void load_modules(struct nve_modules *mods, struct nv_arena *arena)
         mods->n = 0; /* frames fall back to absolute addresses */
 }
 
+static struct nvc_out o; /* 8 KiB of names: static, like the writer */
+static int published;    /* the last report went to a file of its own */
+
+/* nvc_report_take_back -- remove the file the last nvc_report_write published (a
+ * failed exec: its image goes on). 0, or -1 when there is none to remove. */
+int nvc_report_take_back(void)
+{
+    if (!published)
+        return -1;
+    published = 0;
+    return nvc_out_remove(&o);
+}
+
 /* write_report -- open, write, publish; 0, or -1 after output.c said why. */
 static int write_report(struct nvc_out *o, const struct nve_findings_totals *t)
 {
@@ -521,14 +534,16 @@ void nvc_report_write(void)
 {
     struct nve_findings_totals t;
     struct nvc_limits lim;
-    static struct nvc_out o; /* 8 KiB of names: static, like the writer */
+    published = 0;
     nve_findings_totals(nvc.findings, &t);
     /* The program's soft limits are no reason to lose its report, or the line that
      * names it (reserve.c). */
     nvc_limits_raise(&lim);
     int rc = write_report(&o, &t);
-    if (rc == 0)
+    if (rc == 0) {
+        published = !o.stream; /* a stream into a device or FIFO cannot be taken back */
         nvc_roster_published();
+    }
     if (rc == 0 && !nvc.opt.quiet && (t.errors || t.warnings))
         nv_say("%u error%s, %u warning%s in pid %d; report: %s", t.errors, t.errors == 1 ? "" : "s",
                t.warnings, t.warnings == 1 ? "" : "s", (int)nvc.pid, o.t.path);

@@ -27,8 +27,8 @@
  *
  * A fork child makes its own reservation at its first call (the parent's unnamed file
  * is shared, its maps are the parent's, and its name may have the parent's pid in
- * it), or at once when it inherited outstanding bytes (it reports them at exit,
- * calls or not); an exec'd image, its own at its start; an image whose exec failed,
+ * it; what it inherited is its parent's to report, so it reports only if it calls);
+ * an exec'd image, its own at its start; an image whose exec failed,
  * a new file at its next call (the first one became the report). The cost in every process the
  * interposer is loaded into: two descriptors (three with stderr's duplicate, say.c);
  * in one that calls the API, one more and an unnamed inode.
@@ -310,18 +310,10 @@ static void keep_cmdline(int argc, char **argv)
     }
 }
 
-/* at_fork_child -- a fork child that inherited outstanding bytes reports them at its
- * exit even if it never calls the API (ends.c): its file now, before it can take the
- * descriptors away. (After runtime.c's handler, registered earlier: locks are reset.) */
+/* at_fork_child -- whatever another thread of the parent was taking is not the child's. */
 static void at_fork_child(void)
 {
-    struct nve_stats st;
-    taking = 0; /* whatever another thread of the parent was doing */
-    if (__atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) != NVC_READY || !nvc.inherited)
-        return;
-    nve_stats(nvc.shadow, &st);
-    if (st.chunks > 0)
-        nvc_reserve_file();
+    taking = 0;
 }
 
 /* Before the interposer's own constructor (priority 101 < the default): stderr as it

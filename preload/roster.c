@@ -331,8 +331,12 @@ void nvc_roster_end(int exec)
 
 void nvc_roster_exec_failed(void)
 {
-    if (!ro.on)
+    if (!ro.on || !ro.unlinked) {
+        /* The exec's report was taken back (ends.c): the marker answers for this same
+         * image again, which goes on, with its findings and its state. */
+        ro.published = 0;
         return;
-    drop_fd(); /* a marker left for the exec's report is that report's now */
-    begin('s');
+    }
+    drop_fd(); /* removed at exec, nothing to report then: make it again */
+    begin(__atomic_load_n(&nvc.used, __ATOMIC_RELAXED) ? 'u' : 's');
 }

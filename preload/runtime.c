@@ -9,16 +9,38 @@
  * one load nvc_leave adds. Other threads read the flag only to wait, at the end, for
  * the checker to be empty (nvc_quiesce).
  *
+ * A call that never returns. A program's SIGSEGV handler may siglongjmp out of an
+ * API call whose copy faulted (a bad Source pointer: no lock of ours is held there).
+ * The guard would then stay set for good: every later call unchecked, every signal
+ * deferred forever. So each call notes where its frame is (the stack slot of its
+ * return address), and the guard counts as left once the thread runs above that
+ * frame again: the longjmp family says so as it jumps (jumps.c), and a later call
+ * or a signal that finds the guard set checks (nvc_guard_left) -- which also covers
+ * setcontext and exceptions thrown from handlers. A handler on an alternate signal
+ * stack is told apart by the stack it runs on, not by its address.
+ *
+ * Cancellation. A thread the program made asynchronously cancellable could die at
+ * any instruction, a spinlock of the shadow held. Such a thread (pthread_setcanceltype
+ * is interposed, cancel.c) is switched to deferred cancellation for the length of each
+ * checked call, and back as it leaves -- where a pending cancel then acts. Only those
+ * threads pay (two calls into libc per API call). The paths of ours that may reach a
+ * cancellation point with the guard set -- start, a report, a failure message --
+ * disable cancellation meanwhile.
+ *
  * Start. The constructor starts the checker before main; an API call made earlier
  * (another library's constructor) starts it on the spot. Another thread arriving
  * while it starts waits for it, so no call is checked against half-made state.
  *
- * The end -- exit, _exit, exec, a fatal signal -- is ends.c's.
+ * The end -- exit, _exit, exec, a fatal signal -- is ends.c's. While an exec is under
+ * way, a thread that comes in waits: the exec replaces the image, or fails, and then
+ * the call is checked like any other.
  *
  * Fork. Every lock is taken before fork and released (or reset, in the child)
- * after it. The child keeps the outstanding state it inherited -- those bytes are
- * just as unflushed there -- but not the parent's findings, and reports under its
- * own pid if it calls the API itself or exits with inherited bytes outstanding.
+ * after it. The child keeps the outstanding state it inherited, marked as its
+ * parent's (nve_disown): never reported by the child -- the parent flushes those
+ * bytes or reports them -- but there, so that the child's own flushes of those lines
+ * are not redundant and its own writes over them are its own. It keeps none of the
+ * parent's findings, and reports under its own pid if it calls the API itself.
  */
 #include "runtime.h"
 
@@ -29,6 +51,7 @@
 #include "engine/stackdepot.h"
 #include "engine/unwind.h"
 #include "nvmem/token.h"
+#include "altstack.h"
 #include "report.h"
 #include "reserve.h"
 #include "roster.h"
@@ -50,9 +73,11 @@
 struct nvc_runtime nvc;
 
 static __thread struct {
-    int busy; /* written by its thread only; read by others (quiesce), hence atomics */
+    int busy;  /* written by its thread only; read by others (quiesce), hence atomics */
+    int async; /* the program asked for asynchronous cancellation (cancel.c) */
     struct nvc_thread *thr;
-    unsigned long long deferred; /* signals deferred while busy (signals.c), by number */
+    unsigned long long deferred; /* signals deferred while busy (signals.c): bit sig - 1 */
+    uintptr_t at; /* the API call that set busy: its return address's stack slot; 0: none */
 } tls __attribute__((tls_model("initial-exec")));
 
 static nv_lock threads_lock; /* free list and thread arena */
@@ -73,11 +98,14 @@ struct nvc_thread_info *nvc_thread_info(uint32_t id)
 NV_COLD void nvc_fail(const char *what)
 {
     int expected = NVC_READY;
-    if (__atomic_compare_exchange_n(&nvc.state, &expected, NVC_DISABLED, 0, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_RELAXED)) {
-        nv_say("internal error: %s; checking disabled, the program continues", what);
-        nvc_roster_failed("an internal error stopped the checker");
-    }
+    int cancel;
+    if (!__atomic_compare_exchange_n(&nvc.state, &expected, NVC_DISABLED, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED))
+        return;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel); /* write(2) is a cancellation point */
+    nv_say("internal error: %s; checking disabled, the program continues", what);
+    nvc_roster_failed("an internal error stopped the checker");
+    pthread_setcancelstate(cancel, NULL);
 }
 
 static void *reserve(size_t n)
@@ -166,6 +194,7 @@ static void thread_exit(void *p)
         __atomic_store_n(&nvc.threads[t->e.id].busy, NULL, __ATOMIC_RELAXED);
     nv_lock_give(&threads_lock);
     tls.thr = NULL;
+    nvc_altstack_thread_end();
 }
 
 NV_COLD static struct nvc_thread *thread_new(void)
@@ -190,6 +219,7 @@ NV_COLD static struct nvc_thread *thread_new(void)
     nvc.threads[id].tid = gettid();
     __atomic_store_n(&nvc.threads[id].busy, &tls.busy, __ATOMIC_RELAXED);
     pthread_setspecific(thread_key, t);
+    nvc_altstack_thread();
     return t;
 }
 
@@ -197,15 +227,16 @@ NV_COLD static struct nvc_thread *thread_new(void)
 
 /* enter_slow -- the checker was not READY as this thread came in: start it (or wait
  * for it to start), then come in again; NULL once it is off or has ended. */
-NV_COLD static struct nvc_thread *enter_slow(void)
+NV_COLD static struct nvc_thread *enter_slow(uintptr_t at)
 {
     nvc_leave(NULL);
     int st = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE);
     if (st == NVC_OFF)
         nvc_init();
-    while ((st = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE)) == NVC_STARTING)
+    while ((st = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE)) == NVC_STARTING ||
+           (st == NVC_EXEC && __atomic_load_n(&nvc.exec_self, __ATOMIC_ACQUIRE) != &tls))
         sched_yield();
-    return st == NVC_READY ? nvc_enter() : NULL;
+    return st == NVC_READY ? nvc_enter(at) : NULL;
 }
 
 /* Busy first, then the state: the end (ends.c) sets the state, then waits for busy
@@ -213,13 +244,16 @@ NV_COLD static struct nvc_thread *enter_slow(void)
  * preempted before it set busy came in unseen after the wait and wrote what the
  * report was reading. (What remains is the instant a store spends in the store
  * buffer, which only a full fence per call would close.) */
-struct nvc_thread *nvc_enter(void)
+struct nvc_thread *nvc_enter(uintptr_t at)
 {
-    if (tls.busy)
+    if (tls.busy && !nvc_guard_left(at, NULL))
         return NULL;
     __atomic_store_n(&tls.busy, 1, __ATOMIC_RELAXED);
+    tls.at = at;
     if (__builtin_expect(__atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) != NVC_READY, 0))
-        return enter_slow();
+        return enter_slow(at);
+    if (__builtin_expect(tls.async, 0))
+        nvc_cancel_real(PTHREAD_CANCEL_DEFERRED);
     if (!tls.thr && !(tls.thr = thread_new())) {
         nvc_leave(NULL);
         return NULL;
@@ -232,11 +266,16 @@ struct nvc_thread *nvc_enter(void)
     return tls.thr;
 }
 
-NV_COLD static void release_deferred(void)
+/* leave_slow -- signals were deferred meanwhile, or the thread is asynchronously
+ * cancellable again (a pending cancel acts here, with nothing of ours held). */
+NV_COLD static void leave_slow(void)
 {
     unsigned long long d = tls.deferred;
     tls.deferred = 0;
-    nvc_signals_release(d);
+    if (d)
+        nvc_signals_release(d);
+    if (tls.async)
+        nvc_cancel_real(PTHREAD_CANCEL_ASYNCHRONOUS);
 }
 
 /* nvc_leave -- not busy any more; then deliver the signals that arrived meanwhile (the
@@ -249,8 +288,47 @@ void nvc_leave(struct nvc_thread *t)
     (void)t;
     __atomic_store_n(&tls.busy, 0, __ATOMIC_RELEASE);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (__builtin_expect(tls.deferred != 0, 0))
-        release_deferred();
+    if (__builtin_expect((tls.deferred | (unsigned long long)tls.async) != 0, 0))
+        leave_slow();
+}
+
+/* nvc_guard_left -- see the header. Below the call's return address, on the same
+ * stack, is inside it (the call itself, or a handler that interrupted it); there or
+ * above, outside (a new call from the frame the jump went back to, or one above). A
+ * call made on an alternate signal stack is left for the thread's own stack; a point
+ * on an alternate stack is inside a call made on the thread's own (a handler running
+ * there). */
+int nvc_guard_left(uintptr_t now, sigset_t *mask)
+{
+    uintptr_t at = tls.at;
+    if (!tls.busy)
+        return 1;
+    if (!at || !now)
+        return 0;
+    int at_alt = nvc_on_altstack(at), now_alt = nvc_on_altstack(now);
+    if (at_alt == now_alt ? now < at : now_alt)
+        return 0;
+    tls.at = 0;
+    for (int sig = 1; mask && sig < NSIG && sig <= 64; sig++)
+        if (tls.deferred >> (sig - 1) & 1)
+            sigdelset(mask, sig);
+    nvc_leave(NULL);
+    return 1;
+}
+
+void *nvc_thread_self(void)
+{
+    return &tls;
+}
+
+void nvc_cancel_want(int async)
+{
+    tls.async = async;
+}
+
+int nvc_cancel_wanted(void)
+{
+    return tls.async;
 }
 
 int nvc_in_checker(void)
@@ -260,7 +338,7 @@ int nvc_in_checker(void)
 
 void nvc_defer(int sig)
 {
-    tls.deferred |= 1ull << sig;
+    tls.deferred |= 1ull << (sig - 1); /* signals 1..64: bits 0..63 */
 }
 
 /* ---- fork ---- */
@@ -269,13 +347,19 @@ static int forking; /* this process's state was READY when fork began */
 
 static void before_fork(void)
 {
+    /* Not while another thread's exec is under way (it holds locks while it reports). */
+    while (__atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) == NVC_EXEC &&
+           __atomic_load_n(&nvc.exec_self, __ATOMIC_ACQUIRE) != &tls)
+        sched_yield();
     forking = __atomic_load_n(&nvc.state, __ATOMIC_ACQUIRE) == NVC_READY && !tls.busy;
     if (!forking)
         return;
     __atomic_store_n(&tls.busy, 1, __ATOMIC_RELAXED); /* nvc_quiesce may read it */
+    tls.at = 0;
     nv_lock_take(&threads_lock);
     nve_stack_lock_all();
     nve_findings_lock(nvc.findings);
+    nve_regions_lock(nvc.regions);
     nve_shadow_lock_all(nvc.shadow);
 }
 
@@ -284,6 +368,7 @@ static void after_fork_parent(void)
     if (!forking)
         return;
     nve_shadow_unlock_all(nvc.shadow);
+    nve_regions_unlock(nvc.regions);
     nve_findings_unlock(nvc.findings);
     nve_stack_unlock_all();
     nv_lock_give(&threads_lock);
@@ -298,12 +383,13 @@ static void after_fork_child(void)
         return;
     }
     nve_shadow_reset_locks(nvc.shadow);
+    nve_regions_reset_lock(nvc.regions);
     nve_findings_reset_lock(nvc.findings);
     nve_stack_reset_locks();
     nv_lock_reset(&threads_lock);
     nve_findings_clear(nvc.findings);
     nvc.pid = getpid();
-    nvc.inherited = nvc.used || nvc.inherited;
+    nve_disown(nvc.shadow);
     nvc.used = 0;
     nvc.threads[tls.thr ? tls.thr->e.id : 0].tid = gettid();
     /* The other threads are gone: whatever their busy flags said, nobody is inside. */
@@ -311,7 +397,7 @@ static void after_fork_child(void)
     for (uint32_t id = 1; id <= n && id < MAX_THREAD_IDS; id++)
         if (nvc.threads[id].busy && nvc.threads[id].busy != &tls.busy)
             nvc.threads[id].busy = NULL;
-    nvc_roster_fork_child(1, nvc.inherited);
+    nvc_roster_fork_child(1, 0); /* inherited bytes are the parent's to report */
     tls.busy = 0;
 }
 
@@ -323,7 +409,11 @@ NV_COLD void nvc_init(void)
     if (!__atomic_compare_exchange_n(&nvc.state, &expected, NVC_STARTING, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_RELAXED))
         return;
+    int cancel;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel); /* a thread dying here would
+                                                                leave the state STARTING */
     tls.busy = 1;
+    tls.at = 0;
     char err[512], why[256];
     nvc_options_defaults(&nvc.opt);
     nvc_options_parse(&nvc.opt, getenv("NVCHECK_OPTIONS"), err, sizeof err);
@@ -348,8 +438,9 @@ NV_COLD void nvc_init(void)
     if (nvc.shadow)
         nve_shadow_set_cap(nvc.shadow, (size_t)nvc.opt.max_shadow_mb << 20);
     nvc.findings = nve_findings_new(nvc.opt.max_findings);
+    nvc.regions = nve_regions_new();
     nvc.threads = reserve(MAX_THREAD_IDS * sizeof(struct nvc_thread_info));
-    int ok = nvc.shadow && nvc.findings && nvc.threads &&
+    int ok = nvc.shadow && nvc.findings && nvc.regions && nvc.threads &&
              pthread_key_create(&thread_key, thread_exit) == 0 &&
              pthread_atfork(before_fork, after_fork_parent, after_fork_child) == 0;
     if (ok && nvu_init(why, sizeof why) < 0)
@@ -363,6 +454,7 @@ NV_COLD void nvc_init(void)
         nvc_roster_failed("the checker could not be set up (out of memory)");
     }
     nvc_set_busy(0);
+    pthread_setcancelstate(cancel, NULL);
 }
 
 void nvc_set_busy(int busy)
@@ -372,6 +464,7 @@ void nvc_set_busy(int busy)
         return;
     }
     __atomic_store_n(&tls.busy, 1, __ATOMIC_RELAXED);
+    tls.at = 0;                              /* not an API call: never left by a jump */
     __atomic_signal_fence(__ATOMIC_SEQ_CST); /* set before what follows, for our handlers */
 }
 

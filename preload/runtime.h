@@ -4,8 +4,11 @@
 
 #include "engine/findings.h"
 #include "engine/options.h"
+#include "engine/regions.h"
 #include "engine/shadow.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -33,7 +36,9 @@ struct nvc_thread_info {
     int *busy;           /* its guard flag while it lives (nvc_quiesce reads it) */
 } __attribute__((aligned(64)));
 
-enum nvc_state { NVC_OFF, NVC_STARTING, NVC_READY, NVC_DONE, NVC_DISABLED };
+/* NVC_EXEC: the report before an exec is written, or the exec is under way; it may
+ * still fail and checking resume (ends.c). */
+enum nvc_state { NVC_OFF, NVC_STARTING, NVC_READY, NVC_DONE, NVC_DISABLED, NVC_EXEC };
 enum nvc_end { NVC_END_EXIT, NVC_END_EXEC, NVC_END_SIGNAL }; /* how the image ended */
 
 struct nvc_runtime {
@@ -41,6 +46,7 @@ struct nvc_runtime {
     struct nvc_options opt;
     struct nve_shadow *shadow;
     struct nve_findings *findings;
+    struct nve_regions *regions;     /* the live NV regions (src/engine/regions.c) */
     struct nvc_thread_info *threads; /* by thread id */
     uint32_t nthreads;               /* ids handed out, atomic */
     int used;                        /* the API was called (atomic; no RMW on the hot path) */
@@ -49,12 +55,12 @@ struct nvc_runtime {
     int64_t start_unix;
     char output[4096];                          /* NVCHECK_OUTPUT, or empty for the default */
     char run_id[256];                           /* NVCHECK_RUN_ID (set by nvcheck run), or empty */
-    int inherited;                              /* a fork child whose parent used the API */
     int end_how;                                /* enum nvc_end, for the report being written */
     int end_sig;                                /* NVC_END_SIGNAL: which */
     int exit_status;                            /* what exit/_exit was given, & 0xff ... */
     int exit_status_known;                      /* ... once it is known (atomic; ends.c) */
     int finished;                               /* the report is done (atomic) */
+    void *exec_self;                            /* NVC_EXEC: the exec'ing thread's */
     uint64_t untracked_writes, untracked_bytes; /* stores not recorded: max_shadow_mb */
 };
 
@@ -62,9 +68,28 @@ extern struct nvc_runtime nvc;
 
 /* nvc_enter -- the calling thread may check this call: returns its context and
  * marks it busy. NULL when the call must run unchecked: we are already inside the
- * checker on this thread (a signal handler, a malloc hook), or checking is off. */
-struct nvc_thread *nvc_enter(void);
+ * checker on this thread (a signal handler, a malloc hook), or checking is off. at:
+ * the stack slot of the call's return address (how far up the stack the call is). */
+struct nvc_thread *nvc_enter(uintptr_t at);
 void nvc_leave(struct nvc_thread *t);
+
+/* nvc_guard_left -- this thread's guard is set, but now (a stack position in use now:
+ * a new call's frame, a jump's target, an interrupted stack pointer) lies outside the
+ * API call that set it: the call was left without returning (a handler jumped out
+ * of it). Then the guard is cleared (deferred signals unblocked, and taken out of
+ * *mask too when given) and 1 returned; also 1 when the guard is not set. 0: still
+ * inside. */
+int nvc_guard_left(uintptr_t now, sigset_t *mask);
+
+/* nvc_cancel_want -- the program asked for asynchronous cancellation (1) or deferred
+ * (0) on this thread; nvc_cancel_wanted -- which it asked for last. */
+void nvc_cancel_want(int async);
+int nvc_cancel_wanted(void);
+/* nvc_cancel_real -- set this thread's cancellation type in libc (cancel.c). */
+void nvc_cancel_real(int type);
+
+/* nvc_thread_self -- something unique to the calling thread (its guard's address). */
+void *nvc_thread_self(void);
 
 /* nvc_capture -- the program's stack at this call, as a depot id (0: not stored). */
 uint32_t nvc_capture(struct nvc_thread *t, const struct nvc_site *site);
@@ -98,6 +123,10 @@ void nvc_quiesce(void);
 /* nvc_end_by_signal -- the process is about to die of sig (its default action): write
  * the report, or wait for the thread already writing it. Async-signal-safe. */
 void nvc_end_by_signal(int sig);
+
+/* nvc_exit_now -- the process is exiting with status and runs no destructor (_exit,
+ * syscall(SYS_exit_group)): record the status and write the report. */
+void nvc_exit_now(int status);
 
 /* nvc_exec_begin -- this image is about to be replaced by exec: report as at exit.
  * Returns 1 when it did; checking is then off until nvc_exec_failed turns it on again

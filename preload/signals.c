@@ -1,10 +1,11 @@
 /* signals.c -- fatal signals end with a report; the program's own dispositions are kept.
  *
  * A process killed by a signal runs no destructor, so without this its report would
- * be lost. At start a trampoline is put under every watched signal (those whose
+ * be lost. At start a trampoline is put under every watched signal (every one whose
  * default action ends the process: HUP INT QUIT ILL TRAP ABRT BUS FPE USR1 SEGV USR2
- * PIPE ALRM TERM XCPU XFSZ SYS) whose disposition is the default. A disposition found
- * already installed -- a sanitizer runtime loaded before us -- is left alone.
+ * PIPE ALRM TERM STKFLT XCPU XFSZ VTALRM PROF IO PWR SYS, and SIGRTMIN..SIGRTMAX)
+ * whose disposition is the default. A disposition found already installed -- a
+ * sanitizer runtime loaded before us -- is left alone.
  *
  * The program's dispositions. sigaction, signal, bsd_signal and sysv_signal are
  * interposed: for a watched signal the program's action is recorded as it asked, and
@@ -31,7 +32,16 @@
  * held, and the API calls a handler makes are checked like any others. A fault (SIGSEGV
  * in the copy from a bad Source pointer) cannot wait: the program's handler runs at
  * once (its API calls then run unchecked), or the default action reports only if no
- * lock of the checker is held (runtime.c).
+ * lock of the checker is held (runtime.c). If that handler jumps out of the call, the
+ * thread is no longer inside the checker (jumps.c); a signal that finds the guard set
+ * while the thread runs outside the call that set it clears the guard (in_checker).
+ *
+ * Alternate stacks (altstack.c). Our default-action trampoline asks for SA_ONSTACK,
+ * so a stack overflow can still be reported on a thread with an alternate stack. A
+ * handler of the program's asking for SA_ONSTACK on a thread whose only alternate
+ * stack is ours runs where the kernel would have run it without us: on the interrupted
+ * stack (run_handler) -- or, if that stack overflowed and the kernel could not have
+ * run it at all, not at all: the process dies of SIGSEGV, reported.
  *
  * abort(). glibc's abort raises SIGABRT, and if the program's handler returns it sets
  * the default action itself (not through sigaction) and raises again: the process dies
@@ -41,15 +51,17 @@
  *
  * Not covered: a signal whose handler was installed by sigset(), siginterrupt() or
  * another path inside libc (the kernel's action then wins, as without nvcheck); stack
- * overflow in a thread other than the one that started the checker (only that thread
- * gets an alternate stack from us, and only if it had none, so the kernel can run a
- * handler on it); SIGKILL, which nothing can catch.
+ * overflow on a thread with no alternate stack (one that never called the API and
+ * has none of the program's), or under a program's handler without SA_ONSTACK (the
+ * kernel can run no handler there); SIGKILL, which nothing can catch.
  */
 #include "signals.h"
 
+#include "altstack.h"
 #include "engine/lock.h"
 #include "engine/say.h"
 #include "nvmem/export.h"
+#include "rawsys.h"
 #include "report.h"
 #include "runtime.h"
 
@@ -63,13 +75,16 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define ALTSTACK_SIZE (64 * 1024)
+#define OVERFLOW_REACH (64 * 1024) /* how close to the stack pointer a fault is an overflow */
 
 extern int __sigaction(int, const struct sigaction *, struct sigaction *); /* libc's own */
 
-static const int watched[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGILL,  SIGTRAP, SIGABRT,
-                              SIGBUS,  SIGFPE,  SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE,
-                              SIGALRM, SIGTERM, SIGXCPU, SIGXFSZ, SIGSYS};
+/* The signals whose default action ends the process, but the real-time ones (all of
+ * SIGRTMIN..SIGRTMAX, which is_watched adds: glibc keeps 32 and 33 for itself). */
+static const int watched[] = {SIGHUP,  SIGINT,  SIGQUIT,   SIGILL,  SIGTRAP, SIGABRT,
+                              SIGBUS,  SIGFPE,  SIGUSR1,   SIGSEGV, SIGUSR2, SIGPIPE,
+                              SIGALRM, SIGTERM, SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM,
+                              SIGPROF, SIGIO,   SIGPWR,    SIGSYS};
 #define NWATCHED (sizeof watched / sizeof *watched)
 
 /* The program's action for each signal we manage; read by the trampoline under a
@@ -81,18 +96,41 @@ static struct {
 } disp[NSIG];
 static nv_lock disp_lock;
 static uintptr_t abort_lo, abort_hi;
+static int rtmin, rtmax;       /* glibc's SIGRTMIN and SIGRTMAX, once started */
+static char rtnames[NSIG][16]; /* "SIGRTMIN+3", ...: written at start, read-only after */
 
 const char *nvc_signal_name(int sig)
 {
     static const char *const names[] = {
-        [SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",   [SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
-        [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT", [SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",
-        [SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2", [SIGPIPE] = "SIGPIPE",
-        [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM", [SIGXCPU] = "SIGXCPU", [SIGXFSZ] = "SIGXFSZ",
+        [SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",   [SIGQUIT] = "SIGQUIT",
+        [SIGILL] = "SIGILL",   [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT",
+        [SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",   [SIGUSR1] = "SIGUSR1",
+        [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2", [SIGPIPE] = "SIGPIPE",
+        [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM", [SIGSTKFLT] = "SIGSTKFLT",
+        [SIGXCPU] = "SIGXCPU", [SIGXFSZ] = "SIGXFSZ", [SIGVTALRM] = "SIGVTALRM",
+        [SIGPROF] = "SIGPROF", [SIGIO] = "SIGIO",     [SIGPWR] = "SIGPWR",
         [SIGSYS] = "SIGSYS"};
     if (sig > 0 && sig < (int)(sizeof names / sizeof *names) && names[sig])
         return names[sig];
+    if (sig > 0 && sig < NSIG && rtnames[sig][0])
+        return rtnames[sig];
     return "a signal";
+}
+
+/* name_rt -- the real-time signals' names as kill -l gives them: SIGRTMIN,
+ * SIGRTMIN+1 .. SIGRTMIN+15, SIGRTMAX-14 .. SIGRTMAX-1, SIGRTMAX. */
+static void name_rt(void)
+{
+    for (int sig = rtmin; sig <= rtmax && sig < NSIG; sig++) {
+        if (sig == rtmin)
+            nv_format(rtnames[sig], sizeof rtnames[sig], "SIGRTMIN");
+        else if (sig == rtmax)
+            nv_format(rtnames[sig], sizeof rtnames[sig], "SIGRTMAX");
+        else if (sig - rtmin <= (rtmax - rtmin) / 2)
+            nv_format(rtnames[sig], sizeof rtnames[sig], "SIGRTMIN+%d", sig - rtmin);
+        else
+            nv_format(rtnames[sig], sizeof rtnames[sig], "SIGRTMAX-%d", rtmax - sig);
+    }
 }
 
 static int is_watched(int sig)
@@ -100,7 +138,7 @@ static int is_watched(int sig)
     for (size_t i = 0; i < NWATCHED; i++)
         if (watched[i] == sig)
             return 1;
-    return 0;
+    return rtmin && sig >= rtmin && sig <= rtmax;
 }
 
 /* is_fault -- a signal the kernel raised for the instruction being executed: it
@@ -182,9 +220,9 @@ static void die(int sig, int refault)
     sigset_t s;
     sigemptyset(&s);
     sigaddset(&s, sig);
-    syscall(SYS_tgkill, getpid(), gettid(), sig);
+    NVC_SYS3(SYS_tgkill, getpid(), gettid(), sig);
     pthread_sigmask(SIG_UNBLOCK, &s, NULL);
-    syscall(SYS_exit_group, 128 + sig); /* not reached: the default action ends us */
+    NVC_SYS2(SYS_exit_group, 128 + sig, 0); /* not reached: the default action ends us */
 }
 
 /* from_abort -- this SIGABRT was raised by abort() (see the header). */
@@ -209,8 +247,66 @@ static void defer(int sig, siginfo_t *info, ucontext_t *uc)
 {
     sigaddset(&uc->uc_sigmask, sig);
     siginfo_t copy = *info;
-    syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, &copy);
+    NVC_SYS4(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, &copy);
     nvc_defer(sig);
+}
+
+/* in_checker -- the signal interrupted this thread inside the checker (not a guard
+ * that a jump out of a handler left set: nvc_guard_left clears that one). */
+static int in_checker(ucontext_t *uc)
+{
+    return nvc_in_checker() &&
+           !nvc_guard_left((uintptr_t)uc->uc_mcontext.gregs[REG_RSP], &uc->uc_sigmask);
+}
+
+struct call {
+    int sig;
+    siginfo_t *info;
+    void *uc;
+    const struct sigaction *p;
+};
+
+static void call_handler(void *arg)
+{
+    const struct call *c = arg;
+    if (c->p->sa_flags & SA_SIGINFO)
+        c->p->sa_sigaction(c->sig, c->info, c->uc);
+    else
+        c->p->sa_handler(c->sig);
+}
+
+/* overflowed -- a SIGSEGV close to the interrupted stack pointer (a push, or a local
+ * of the newest frame, in the guard below the stack): the stack is full, and the
+ * kernel could not have run a handler there. */
+static int overflowed(int sig, const siginfo_t *info, uintptr_t sp)
+{
+    uintptr_t a = (uintptr_t)info->si_addr;
+    return sig == SIGSEGV && info->si_code > 0 && a < sp + OVERFLOW_REACH &&
+           a + OVERFLOW_REACH > sp;
+}
+
+/* run_handler -- the program's handler, on the stack the kernel would have run it on
+ * without us (altstack.c): a handler asking for SA_ONSTACK on a thread with no
+ * alternate stack of its own runs on the interrupted stack, below its red zone. 1
+ * when it ran; 0 when it could not have (a stack overflow): the default action then. */
+static int run_handler(int sig, siginfo_t *info, void *ucv, const struct sigaction *p)
+{
+    struct call c = {sig, info, ucv, p};
+    ucontext_t *uc = ucv;
+    uintptr_t sp = uc ? (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] : 0;
+    if (!(p->sa_flags & SA_ONSTACK) || !uc ||
+        !nvc_on_our_altstack((uintptr_t)__builtin_frame_address(0))) {
+        call_handler(&c);
+        return 1;
+    }
+    /* An overflow first: the stack may have run into ours (mapped just below it). */
+    if (info && overflowed(sig, info, sp))
+        return 0;
+    if (nvc_on_our_altstack(sp)) /* a signal while on ours already: go on there */
+        call_handler(&c);
+    else
+        nvc_call_on_stack((sp - 128) & ~(uintptr_t)15, call_handler, &c);
+    return 1;
 }
 
 static void trampoline(int sig, siginfo_t *info, void *ucv)
@@ -219,7 +315,7 @@ static void trampoline(int sig, siginfo_t *info, void *ucv)
     struct sigaction p;
     if ((sig == SIGXFSZ || sig == SIGPIPE) && (nvc_report_writing() || nv_saying()))
         return; /* our own write: it fails, and the report writer says so */
-    if (!fault && ucv && nvc_in_checker()) {
+    if (!fault && ucv && in_checker(ucv)) {
         defer(sig, info, ucv);
         errno = e;
         return;
@@ -242,10 +338,12 @@ static void trampoline(int sig, siginfo_t *info, void *ucv)
         disp_set(sig, &dfl);
     }
     errno = e;
-    if (p.sa_flags & SA_SIGINFO)
-        p.sa_sigaction(sig, info, ucv);
-    else
-        p.sa_handler(sig);
+    if (!run_handler(sig, info, ucv, &p)) { /* natively: no room for the handler, killed */
+        nvc_end_by_signal(sig);
+        errno = e;
+        die(sig, 1);
+        return;
+    }
     if (sig == SIGABRT && from_abort(info, ucv)) {
         e = errno;
         nvc_end_by_signal(sig);
@@ -257,8 +355,8 @@ void nvc_signals_release(unsigned long long deferred)
 {
     sigset_t s;
     sigemptyset(&s);
-    for (int sig = 1; sig < 64; sig++)
-        if (deferred >> sig & 1)
+    for (int sig = 1; sig < NSIG && sig <= 64; sig++)
+        if (deferred >> (sig - 1) & 1)
             sigaddset(&s, sig);
     pthread_sigmask(SIG_UNBLOCK, &s, NULL);
 }
@@ -325,29 +423,16 @@ static void find_abort(void)
     }
 }
 
-static void altstack(void)
-{
-    stack_t cur, ss;
-    if (sigaltstack(NULL, &cur) < 0 || !(cur.ss_flags & SS_DISABLE))
-        return;
-    void *p = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return;
-    ss.ss_sp = p;
-    ss.ss_size = ALTSTACK_SIZE;
-    ss.ss_flags = 0;
-    if (sigaltstack(&ss, NULL) < 0)
-        munmap(p, ALTSTACK_SIZE);
-}
-
 void nvc_signals_init(void)
 {
     find_abort();
-    altstack();
-    for (size_t i = 0; i < NWATCHED; i++) {
+    nvc_altstack_thread();
+    rtmin = SIGRTMIN;
+    rtmax = SIGRTMAX;
+    name_rt();
+    for (int sig = 1; sig < NSIG; sig++) {
         struct sigaction cur;
-        int sig = watched[i];
-        if (__sigaction(sig, NULL, &cur) < 0)
+        if (!is_watched(sig) || __sigaction(sig, NULL, &cur) < 0)
             continue;
         if (cur.sa_handler == SIG_DFL || cur.sa_handler == SIG_IGN)
             disp_set(sig, &cur);

@@ -10,7 +10,7 @@
  * left alone), and an alternate signal stack under this thread if it has none. */
 void nvc_signals_init(void);
 
-/* nvc_signals_release -- deliver the signals deferred while this thread was inside
+/* nvc_signals_release -- deliver the signals deferred (bit sig - 1) while this thread was inside
  * the checker (runtime.c calls it when the thread leaves, if any were). */
 void nvc_signals_release(unsigned long long deferred);
 

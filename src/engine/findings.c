@@ -28,6 +28,8 @@
 struct entry {
     UT_hash_handle hh;
     struct nve_finding f;
+    uint64_t mark_count, mark_bytes; /* as they were at the last nve_findings_mark */
+    uint32_t mark_nranges;
 };
 
 struct nve_findings {
@@ -136,6 +138,40 @@ void nve_findings_totals(struct nve_findings *fs, struct nve_findings_totals *t)
             t->warnings++;
     }
     memcpy(t->dropped, fs->dropped, sizeof t->dropped);
+    nv_lock_give(&fs->lock);
+}
+
+void nve_findings_mark(struct nve_findings *fs, struct nve_findings_mark *m)
+{
+    nv_lock_take(&fs->lock);
+    for (struct entry *e = fs->head; e; e = e->hh.next) {
+        e->mark_count = e->f.count;
+        e->mark_bytes = e->f.bytes;
+        e->mark_nranges = e->f.nranges;
+    }
+    m->n = fs->n;
+    memcpy(m->dropped, fs->dropped, sizeof m->dropped);
+    nv_lock_give(&fs->lock);
+}
+
+void nve_findings_rollback(struct nve_findings *fs, const struct nve_findings_mark *m)
+{
+    struct nv_arena *arena_ = &fs->arena;
+    uint32_t i = 0;
+    nv_lock_take(&fs->lock);
+    for (struct entry *e = fs->head, *next; e; e = next, i++) {
+        next = e->hh.next; /* insertion order: the first m->n were there at the mark */
+        if (i < m->n) {
+            e->f.count = e->mark_count;
+            e->f.bytes = e->mark_bytes;
+            e->f.nranges = e->mark_nranges;
+            continue;
+        }
+        HASH_DEL(fs->head, e);
+        nv_arena_free(arena_, e, sizeof *e);
+        fs->n--;
+    }
+    memcpy(fs->dropped, m->dropped, sizeof fs->dropped);
     nv_lock_give(&fs->lock);
 }
 

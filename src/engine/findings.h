@@ -94,6 +94,18 @@ struct nve_findings_totals {
 };
 void nve_findings_totals(struct nve_findings *fs, struct nve_findings_totals *t);
 
+/* A point to come back to (a failed exec takes back what its report added). */
+struct nve_findings_mark {
+    uint32_t n; /* findings then */
+    uint64_t dropped[NV_NKINDS];
+};
+/* nve_findings_mark -- remember the findings as they are now (each one's count, bytes
+ * and ranges too). */
+void nve_findings_mark(struct nve_findings *fs, struct nve_findings_mark *m);
+/* nve_findings_rollback -- back to mark m: the findings added since are gone, and so
+ * are the occurrences merged since into older ones, and the drops counted since. */
+void nve_findings_rollback(struct nve_findings *fs, const struct nve_findings_mark *m);
+
 /* Forget everything (a fork child reports only its own findings). */
 void nve_findings_clear(struct nve_findings *fs);
 

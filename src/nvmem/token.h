@@ -29,7 +29,7 @@ enum nvm_tok_status nvm_token_free(const void *handle, uint32_t note, struct nvm
 /* nvm_token_notes -- the notes of handle's token, live or freed (0: none given); -1
  * when the handle was never issued or its slot has passed to another token. */
 int nvm_token_notes(const void *handle, uint32_t *created, uint32_t *freed);
-/* nvm_token_each_live -- call fn for every live token, with its created note (at exit;
+/* nvm_token_each_live -- call fn for every live token, with its created note (tests;
  * not concurrent-safe against new/free, callers stop the world first). */
 void nvm_token_each_live(void (*fn)(const struct nvm_tok *, uint32_t, void *), void *arg);
 

@@ -236,16 +236,15 @@ for how in execv execve execvp execvpe execl execlp execle fexecve; do
     expect_count 1
 done
 
+# A failed exec changes nothing: the program goes on, the report written before it is
+# taken back, and the bytes written before it are still the program's to flush (here
+# they never are: the token's free reports them, with those written after).
 run exec SCENARIO_EXEC=fail
 set -- $REPORTS
-ok $((RC + $# - 2)) "failed exec: the program goes on; a report at the exec, one at exit"
-FLAT="$OUT/flat.1" && "$NVFLAT" "$(echo "$REPORTS" | grep -v '\.1\.json$')" >"$FLAT"
-expect unflushed-write +128 16 128 pre-exec
-expect leaked-token +0 65536 0 get
-expect_count 2
-FLAT="$OUT/flat.2" && "$NVFLAT" "$(echo "$REPORTS" | grep '\.1\.json$')" >"$FLAT"
+ok $((RC + $# - 1)) "failed exec: the program goes on; one report, at exit"
+expect unflushed-write +128 16 128 pre-exec token-freed-at=exec-free
 expect unflushed-write +256 8 256 after-failed-exec token-freed-at=exec-free
-expect_count 1
+expect_count 2
 
 # Reports with run ids, and exec'd images', are valid raw reports.
 valid_reports "reports of nvcheck run validate against reports/raw-report.schema.json" $all_reports

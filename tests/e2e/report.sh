@@ -65,8 +65,8 @@ ok $? "symlink at the report path: replaced by the report, its target untouched"
 
 # A fixed name (no %p) is replaced by a new report only when what it holds is older
 # than the process: a report written while the process lived -- by its fork child,
-# by the image it was before an exec, before a failed exec -- is kept, and the new
-# one takes name.1.json, like a per-process name.
+# by the image it was before an exec -- is kept, and the new one takes name.1.json,
+# like a per-process name. (A failed exec takes its report back: one report.)
 # fixed SCENARIO [VAR=VALUE...] -- run it with NVCHECK_OUTPUT=$OUT/r.json; REPORTS are
 # r.json and r.N.json in the order written.
 fixed() {
@@ -101,10 +101,11 @@ expect unflushed-write +64 64 64 unflushed token-freed-at=unflushed-free
 expect_count 2
 ALL_FIXED="$ALL_FIXED $REPORTS"
 fixed exec SCENARIO_EXEC=fail
-[ "$RC" -eq 0 ] && [ "$(ls "$OUT" | grep json | tr '\n' ' ')" = "r.1.json r.json " ]
-ok $? "fixed name, failed exec: the report at the exec kept, the one at exit beside it"
-expect unflushed-write +128 16 128 pre-exec
+[ "$RC" -eq 0 ] && [ "$(ls "$OUT" | grep json | tr '\n' ' ')" = "r.json " ]
+ok $? "fixed name, failed exec: its report taken back, the one at exit in r.json"
+expect unflushed-write +128 16 128 pre-exec token-freed-at=exec-free
 expect unflushed-write +256 8 256 after-failed-exec token-freed-at=exec-free
+expect_count 2
 ALL_FIXED="$ALL_FIXED $REPORTS"
 # ... but a stale one (of an earlier run) is replaced, as the user asked.
 mkdir -p "$WORK/stale"

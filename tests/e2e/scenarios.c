@@ -297,6 +297,8 @@ static void s_none(void)
 #include <fcntl.h>
 #include <signal.h>
 
+static int exec_more(const char *how, const char *self, char **argv);
+
 /* exec_as -- replace this image with "scenarios NAME" through exec function how. */
 static void exec_as(const char *how, const char *name)
 {
@@ -323,6 +325,8 @@ static void exec_as(const char *how, const char *name)
         execle(self, "scenarios", name, (char *)NULL, environ);
     else if (!strcmp(how, "fexecve"))
         fexecve(open(self, O_RDONLY | O_CLOEXEC), argv, environ);
+    else if (strcmp(how, "fail") && exec_more(how, self, argv))
+        exit(93); /* an exec of exec.sh's that returned */
     else
         execv("/nonexistent/program", argv); /* fails: ENOENT */
 }
@@ -1184,7 +1188,8 @@ static void s_survive(void)
     if (e && !strcmp(e, "fork")) {
         int st;
         pid_t pid = fork();
-        if (pid == 0) {
+        if (pid == 0) { /* what it inherited is its parent's: its own write is its own */
+            OK(RtlWriteNonVolatileMemory(tok, base + 320, src, 24, 0)); /* @nv:survive-child */
             hostile(how ? how : "none");
             exit(6);
         }
@@ -1278,6 +1283,489 @@ static void s_chdir(void)
         exit(88);
 }
 
+/* ---- the interposer's ends, hardened (signals.sh, threads.sh, spawn.sh, exec.sh) ---- */
+
+#include <dlfcn.h>
+#include <setjmp.h>
+#include <ucontext.h>
+
+extern void __longjmp_chk(struct __jmp_buf_tag env[1], int val) __attribute__((noreturn));
+
+/* jump-out: the program's SIGSEGV handler jumps out of an API call whose Source
+ * faults, by SCENARIO_JUMP: siglongjmp (default), longjmp, _longjmp, chk
+ * (__longjmp_chk, as _FORTIFY_SOURCE makes of longjmp), setcontext, or direct (the C
+ * library's own siglongjmp, looked up in libc.so.6 itself: a way out nvcheck does not
+ * see). With SCENARIO_ONSTACK the handler runs on the program's own alternate stack.
+ * Then one more call on that thread, unflushed (@nv:after-jump) -- from deeper down
+ * the stack, or after a direct jump from the frame the faulting call was made from --
+ * "ready", and calls until a signal from outside ends it. */
+static sigjmp_buf jump_env;
+static ucontext_t jump_ctx;
+static volatile int jumped;
+static const char *jump_how;
+
+static void on_segv_jump(int sig)
+{
+    (void)sig;
+    jumped = 1;
+    if (!strcmp(jump_how, "longjmp"))
+        longjmp(jump_env, 1);
+    if (!strcmp(jump_how, "_longjmp"))
+        _longjmp(jump_env, 1);
+    if (!strcmp(jump_how, "chk"))
+        __longjmp_chk(jump_env, 1);
+    if (!strcmp(jump_how, "setcontext"))
+        setcontext(&jump_ctx);
+    if (!strcmp(jump_how, "direct")) {
+        void (*libc_siglongjmp)(sigjmp_buf, int) =
+            (void (*)(sigjmp_buf, int))dlsym(dlopen("libc.so.6", RTLD_NOLOAD), "siglongjmp");
+        if (libc_siglongjmp)
+            libc_siglongjmp(jump_env, 1);
+        _exit(81);
+    }
+    siglongjmp(jump_env, 1);
+}
+
+__attribute__((noinline)) static NTSTATUS jump_write(size_t off, void *from, size_t n)
+{
+    NTSTATUS st = RtlWriteNonVolatileMemory(tok, base + off, from, n, 0); /* @nv:after-jump */
+    sink++;
+    return st;
+}
+
+__attribute__((noinline)) static void deeper(void)
+{
+    OK(jump_write(512, src, 24));
+    sink++;
+}
+
+static void s_jump_out(void)
+{
+    struct sigaction sa;
+    static void *bad;
+    jump_how = getenv("SCENARIO_JUMP") ? getenv("SCENARIO_JUMP") : "siglongjmp";
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_segv_jump;
+    sa.sa_flags = SA_NODEFER; /* longjmp and setcontext keep the handler's mask */
+    if (getenv("SCENARIO_ONSTACK")) {
+        stack_t ss = {.ss_sp = malloc(1 << 20), .ss_flags = 0, .ss_size = 1 << 20};
+        if (sigaltstack(&ss, NULL) != 0)
+            exit(86);
+        sa.sa_flags |= SA_ONSTACK;
+    }
+    sigaction(SIGSEGV, &sa, NULL);
+    bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!strcmp(jump_how, "setcontext"))
+        getcontext(&jump_ctx);
+    else
+        (void)sigsetjmp(jump_env, 1);
+    if (!jumped) {
+        jump_write(256, bad, 64); /* faults in the copy */
+        exit(87);
+    }
+    if (!strcmp(jump_how, "direct"))
+        OK(jump_write(512, src, 24));
+    else
+        deeper();
+    busy(0);
+}
+
+/* cancel: 100 times, a thread made asynchronously cancellable writes with FLUSH|NO_DRAIN
+ * and drains in a loop (the shard's lock taken on every call) and is cancelled; main
+ * then flushes and drains those lines, which needs the same lock. Natively a
+ * fraction of a second; a thread killed holding the lock would leave main spinning.
+ * Main's own bytes, @nv:cancel-dirty, stay unflushed to the token's free. */
+static volatile unsigned cancel_progress;
+
+static void *cancel_writer(void *arg)
+{
+    (void)arg;
+    int old;
+    if (pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old) != 0 ||
+        old != PTHREAD_CANCEL_DEFERRED)
+        exit(85);
+    for (unsigned i = 0;; i++) {
+        char *p = base + 4096 + (i % 32) * 64;
+        RtlWriteNonVolatileMemory(tok, p, src, 64,
+                                  WRITE_NV_MEMORY_FLAG_FLUSH | WRITE_NV_MEMORY_FLAG_NO_DRAIN);
+        RtlDrainNonVolatileFlush(tok);
+        __atomic_add_fetch(&cancel_progress, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+static void s_cancel(void)
+{
+    OK(RtlWriteNonVolatileMemory(tok, base + 32768, src, 8, 0)); /* @nv:cancel-dirty */
+    for (int round = 0; round < 100; round++) {
+        pthread_t th;
+        void *res;
+        unsigned start = __atomic_load_n(&cancel_progress, __ATOMIC_RELAXED);
+        pthread_create(&th, NULL, cancel_writer, NULL);
+        while (__atomic_load_n(&cancel_progress, __ATOMIC_RELAXED) < start + 3 + round % 7)
+            sched_yield();
+        pthread_cancel(th);
+        if (pthread_join(th, &res) != 0 || res != PTHREAD_CANCELED)
+            exit(84);
+        OK(RtlFlushNonVolatileMemory(tok, base + 4096, 2048, 0));
+    }
+    int old;
+    pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
+    pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, &old);
+    printf("cancelled 100, type %s\n", old == PTHREAD_CANCEL_ASYNCHRONOUS ? "as set" : "lost");
+    OK(RtlFreeNonVolatileToken(tok)); /* @nv:cancel-free */
+}
+
+/* onstack: a SIGUSR1 handler with SA_ONSTACK that uses 256 KiB of stack, raised on
+ * main and on a thread that used the API, with no alternate stack (it runs on the
+ * thread's own stack, as natively), then (SCENARIO_ALT=own) with one of the
+ * program's: sigaltstack shows exactly what the program set, and the handler runs
+ * there. One line per check. */
+static volatile uintptr_t handler_at; /* where the handler's big array was */
+
+static void on_usr1_big(int sig)
+{
+    volatile char big[256 * 1024];
+    memset((char *)big, sig, sizeof big);
+    handler_at = (uintptr_t)&big[0];
+}
+
+/* alt_state -- the program's view of its alternate stack, as one word. */
+static const char *alt_state(const stack_t *want)
+{
+    stack_t cur;
+    if (sigaltstack(NULL, &cur) != 0)
+        return "error";
+    if (!want)
+        return cur.ss_flags == SS_DISABLE && !cur.ss_sp && !cur.ss_size ? "none" : "unexpected";
+    return cur.ss_sp == want->ss_sp && cur.ss_size == want->ss_size && cur.ss_flags == 0
+               ? "as set"
+               : "unexpected";
+}
+
+static void *onstack_thread(void *arg)
+{
+    char here;
+    (void)arg;
+    OK(RtlWriteNonVolatileMemory(tok, base + 1024, src, 8, WRITE_NV_MEMORY_FLAG_PERSIST));
+    printf("thread altstack %s\n", alt_state(NULL));
+    raise(SIGUSR1);
+    long d = (long)((uintptr_t)&here - handler_at);
+    printf("thread handler %s\n", d > 0 && d < (1 << 20) ? "on its stack" : "elsewhere");
+    return NULL;
+}
+
+static void s_onstack(void)
+{
+    char here;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1_big;
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGUSR1, &sa, NULL);
+    printf("altstack %s\n", alt_state(NULL));
+    raise(SIGUSR1);
+    long d = (long)((uintptr_t)&here - handler_at);
+    printf("handler %s\n", d > 0 && d < (1 << 20) ? "on the main stack" : "elsewhere");
+    pthread_t th;
+    pthread_create(&th, NULL, onstack_thread, NULL);
+    pthread_join(th, NULL);
+    if (getenv("SCENARIO_ALT")) {
+        stack_t ss = {.ss_sp = malloc(1 << 20), .ss_flags = 0, .ss_size = 1 << 20}, off, old;
+        if (sigaltstack(&ss, &old) != 0)
+            exit(86);
+        printf("before own: %s\n", old.ss_flags == SS_DISABLE && !old.ss_sp ? "none" : "unexpected");
+        printf("own altstack %s\n", alt_state(&ss));
+        raise(SIGUSR1);
+        printf("handler %s\n", handler_at >= (uintptr_t)ss.ss_sp &&
+                                       handler_at < (uintptr_t)ss.ss_sp + ss.ss_size
+                                   ? "on its own altstack"
+                                   : "elsewhere");
+        memset(&off, 0, sizeof off);
+        off.ss_flags = SS_DISABLE;
+        if (sigaltstack(&off, &old) != 0)
+            exit(86);
+        printf("disabled: was %s, now %s\n", old.ss_sp == ss.ss_sp ? "own" : "other",
+               alt_state(NULL));
+        off.ss_size = 1; /* too small: the kernel says ENOMEM, nothing changes */
+        off.ss_flags = 0;
+        off.ss_sp = ss.ss_sp;
+        errno = 0;
+        printf("tiny: %s\n", sigaltstack(&off, NULL) == -1 && errno == ENOMEM ? "ENOMEM" : "?");
+        printf("after tiny %s\n", alt_state(NULL));
+    }
+    fflush(stdout);
+    dirty();
+}
+
+/* overflow: unbounded recursion overflows the stack (SCENARIO_THREAD: of a thread
+ * that used the API; SCENARIO_HANDLER=onstack: the program has a SIGSEGV handler
+ * asking for SA_ONSTACK but no alternate stack, so natively the kernel cannot run it
+ * and the process dies of SIGSEGV all the same). */
+static int recurse(int n)
+{
+    volatile char pad[1024];
+    pad[0] = (char)n;
+    return n >= 0 || sink ? recurse(n + 1) + pad[0] : 0; /* (sink: no "infinite" warning) */
+}
+
+static void on_segv_never(int sig)
+{
+    (void)sig;
+    say("handler ran\n");
+    _exit(83);
+}
+
+static void *overflow_thread(void *arg)
+{
+    (void)arg;
+    dirty();
+    return (void *)(intptr_t)recurse(0);
+}
+
+static void s_overflow(void)
+{
+    const char *h = getenv("SCENARIO_HANDLER");
+    if (h) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_segv_never;
+        sa.sa_flags = SA_ONSTACK;
+        sigaction(SIGSEGV, &sa, NULL);
+    }
+    if (getenv("SCENARIO_THREAD")) {
+        pthread_t th;
+        pthread_create(&th, NULL, overflow_thread, NULL);
+        pthread_join(th, NULL);
+        exit(82);
+    }
+    dirty();
+    exit(recurse(0));
+}
+
+/* quick-exit: dirty bytes, then quick_exit(SCENARIO_STATUS); with SCENARIO_ATEXIT an
+ * at_quick_exit handler that writes 8 bytes it does not flush. */
+static void program_at_quick_exit(void)
+{
+    say("program at_quick_exit handler\n");
+    OK(RtlWriteNonVolatileMemory(tok, base + 512, src, 8, 0)); /* @nv:quick-write */
+}
+
+static void s_quick_exit(void)
+{
+    const char *st = getenv("SCENARIO_STATUS");
+    if (getenv("SCENARIO_ATEXIT"))
+        at_quick_exit(program_at_quick_exit);
+    dirty();
+    quick_exit(st ? atoi(st) : 9);
+}
+
+/* ---- exec, continued (exec.sh) ---- */
+
+#include <sys/syscall.h>
+
+/* env_without -- environ less the variables named (up to 3), plus extra (or NULL). */
+static char **env_without(const char *a, const char *b, const char *extra)
+{
+    extern char **environ;
+    static char *v[1024];
+    size_t k = 0;
+    for (char **e = environ; *e && k < 1020; e++)
+        if ((!a || strncmp(*e, a, strlen(a))) && (!b || strncmp(*e, b, strlen(b))))
+            v[k++] = *e;
+    if (extra)
+        v[k++] = (char *)extra;
+    v[k] = NULL;
+    return v;
+}
+
+/* exec_more -- the exec functions and environments of exec.sh: execveat (by path, or
+ * by an O_PATH descriptor), syscall(SYS_execve / SYS_execveat), an environment with
+ * only PATH (clearenv), LD_PRELOAD and NVCHECK_OUTPUT unset (unsetenv), env -i, the
+ * program's own LD_PRELOAD (own-preload) or NVCHECK_OUTPUT (own-output, from
+ * SCENARIO_OTHER), and SCENARIO_TARGET (setuid: a binary that runs in secure mode).
+ * Returns (1) only when the exec failed; 0 for an unknown how. */
+static int exec_more(const char *how, const char *self, char **argv)
+{
+    extern char **environ;
+    static char other[4200];
+    char *clear[] = {"PATH=/usr/bin:/bin", "SCENARIO_SHOW_ENV=1", NULL};
+    if (!strcmp(how, "execveat"))
+        execveat(AT_FDCWD, self, argv, environ, 0);
+    else if (!strcmp(how, "execveat-fd"))
+        execveat(open(self, O_PATH | O_CLOEXEC), "", argv, environ, AT_EMPTY_PATH);
+    else if (!strcmp(how, "sys-execve"))
+        syscall(SYS_execve, self, argv, environ);
+    else if (!strcmp(how, "sys-execveat"))
+        syscall(SYS_execveat, AT_FDCWD, self, argv, environ, 0);
+    else if (!strcmp(how, "clearenv"))
+        execve(self, argv, clear);
+    else if (!strcmp(how, "unsetenv")) {
+        unsetenv("LD_PRELOAD");
+        unsetenv("NVCHECK_OUTPUT");
+        setenv("SCENARIO_SHOW_ENV", "1", 1);
+        execv(self, argv);
+    } else if (!strcmp(how, "env-i")) {
+        char *env_argv[] = {"env", "-i", "SCENARIO_SHOW_ENV=1", (char *)self, argv[1], NULL};
+        execv("/usr/bin/env", env_argv);
+    } else if (!strcmp(how, "own-preload"))
+        execve(self, argv, env_without("LD_PRELOAD=", NULL, "LD_PRELOAD=libm.so.6"));
+    else if (!strcmp(how, "own-output")) {
+        snprintf(other, sizeof other, "NVCHECK_OUTPUT=%s", getenv("SCENARIO_OTHER"));
+        execve(self, argv, env_without("NVCHECK_OUTPUT=", NULL, other));
+    } else if (!strcmp(how, "setuid")) {
+        char *t_argv[] = {"true", NULL};
+        execv(getenv("SCENARIO_TARGET"), t_argv);
+    } else
+        return 0;
+    return 1;
+}
+
+/* exit-group: dirty bytes, then syscall(SYS_exit_group, SCENARIO_STATUS). */
+static void s_exit_group(void)
+{
+    const char *st = getenv("SCENARIO_STATUS");
+    dirty();
+    syscall(SYS_exit_group, st ? atoi(st) : 12);
+}
+
+/* SCENARIO_SHOW_ENV: say what this image was given (exec.sh), before main. */
+__attribute__((constructor)) static void show_env(void)
+{
+    if (getenv("SCENARIO_SHOW_ENV"))
+        printf("LD_PRELOAD=%s\nNVCHECK_OUTPUT=%s\n", getenv("LD_PRELOAD"),
+               getenv("NVCHECK_OUTPUT"));
+}
+
+/* exec-fail-clean: a correct program whose exec fails: it goes on, flushes and drains
+ * what it wrote, and frees the token. No findings. */
+static void s_exec_fail_clean(void)
+{
+    char *argv[] = {"scenarios", "unflushed", NULL};
+    OK(RtlWriteNonVolatileMemory(tok, base + 128, src, 16, 0));
+    if (execv("/nonexistent/program", argv) != -1 || errno != ENOENT)
+        exit(92);
+    OK(RtlFlushNonVolatileMemory(tok, base + 128, 16, 0));
+    OK(RtlDrainNonVolatileFlush(tok));
+    OK(RtlFreeNonVolatileToken(tok));
+}
+
+/* exec-fail-threads: two threads write and then flush and drain, over and over, while
+ * main makes 500 execs that fail. Correct: no finding -- provided no call of theirs
+ * went unchecked while an exec was under way. */
+static int exec_threads_stop;
+static unsigned exec_threads_calls;
+static char *exec_nv; /* 64 MiB: every write has a line of its own, never written again */
+static PVOID exec_tok;
+
+static void *write_flush_loop(void *arg)
+{
+    char *p = exec_nv + ((size_t)32 << 20) * (size_t)(intptr_t)arg;
+    for (size_t i = 0; !__atomic_load_n(&exec_threads_stop, __ATOMIC_RELAXED) &&
+                       i < ((size_t)32 << 20) / 64;
+         i++) {
+        OK(RtlWriteNonVolatileMemory(exec_tok, p + i * 64, src, 64, 0));
+        OK(RtlFlushNonVolatileMemory(exec_tok, p + i * 64, 64, 0));
+        __atomic_add_fetch(&exec_threads_calls, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+static void s_exec_fail_threads(void)
+{
+    pthread_t th[2];
+    char *argv[] = {"scenarios", "unflushed", NULL};
+    exec_nv = mmap(NULL, (size_t)64 << 20, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (exec_nv == MAP_FAILED)
+        exit(99);
+    OK(RtlGetNonVolatileToken(exec_nv, (size_t)64 << 20, &exec_tok));
+    for (intptr_t i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, write_flush_loop, (void *)i);
+    while (__atomic_load_n(&exec_threads_calls, __ATOMIC_RELAXED) < 100)
+        sched_yield();
+    for (int i = 0; i < 500; i++)
+        if (execv("/nonexistent/program", argv) != -1 || errno != ENOENT)
+            exit(92);
+    __atomic_store_n(&exec_threads_stop, 1, __ATOMIC_RELAXED);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    OK(RtlFreeNonVolatileToken(exec_tok));
+    OK(RtlFreeNonVolatileToken(tok));
+}
+
+/* ---- fork children and what they inherit (spawn.sh) ---- */
+
+/* fork-inflight: the parent's write is in flight (dirty) when it forks; the child
+ * _exits at once; the parent then flushes, drains and frees. Nothing was lost: no
+ * finding in any report. */
+static void s_fork_inflight(void)
+{
+    int st;
+    dirty();
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        exit(89);
+    OK(RtlFlushNonVolatileMemory(tok, base + 64, 16, 0));
+    OK(RtlFreeNonVolatileToken(tok));
+}
+
+/* fork-own: the child writes over 4 of the 16 dirty bytes it inherited, writes 8 of
+ * its own, flushes and drains a line it inherited dirty (not a redundant flush) and
+ * _exits: its report holds exactly what it wrote (and the token it did not free);
+ * the parent flushes everything and frees: nothing in its report. */
+static void s_fork_own(void)
+{
+    int st;
+    dirty();
+    OK(RtlWriteNonVolatileMemory(tok, base + 256, src, 8, 0));
+    pid_t pid = fork();
+    if (pid == 0) {
+        OK(RtlWriteNonVolatileMemory(tok, base + 64, src, 4, 0)); /* @nv:child-over */
+        OK(RtlWriteNonVolatileMemory(tok, base + 2048, src, 8, 0)); /* @nv:child-own */
+        OK(RtlFlushNonVolatileMemory(tok, base + 256, 8, 0));
+        _exit(0);
+    }
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        exit(89);
+    OK(RtlFlushNonVolatileMemory(tok, base, 4096, 0));
+    OK(RtlFreeNonVolatileToken(tok));
+}
+
+/* ---- overlapping tokens (regions.sh) ---- */
+
+/* overlap: SCENARIO_END=issue: token B is the first half of A's region; a write made
+ * through A there, B freed, then A flushes, drains and frees: nothing is lost, no
+ * finding. Otherwise A = [0, 32K) and B = [16K, 48K) each leave bytes unflushed, only
+ * A's, in both, only B's; B is freed first, then A (SCENARIO_END=flush: A flushes
+ * and drains its region first). */
+static void s_overlap(void)
+{
+    const char *how = getenv("SCENARIO_END");
+    PVOID a, b;
+    OK(RtlFreeNonVolatileToken(tok));
+    if (how && !strcmp(how, "issue")) {
+        OK(RtlGetNonVolatileToken(base, 32768, &a));
+        OK(RtlGetNonVolatileToken(base, 16384, &b));
+        OK(RtlWriteNonVolatileMemory(a, base + 128, src, 16, 0));
+        OK(RtlFreeNonVolatileToken(b));
+        OK(RtlFlushNonVolatileMemory(a, base + 128, 16, 0));
+        OK(RtlFreeNonVolatileToken(a));
+        return;
+    }
+    OK(RtlGetNonVolatileToken(base, 32768, &a));
+    OK(RtlGetNonVolatileToken(base + 16384, 32768, &b));
+    OK(RtlWriteNonVolatileMemory(a, base + 1024, src, 16, 0)); /* @nv:ov-a-only */
+    OK(RtlWriteNonVolatileMemory(a, base + 20000, src, 16, 0)); /* @nv:ov-both */
+    OK(RtlWriteNonVolatileMemory(b, base + 40000, src, 8, 0)); /* @nv:ov-b-only */
+    OK(RtlFreeNonVolatileToken(b)); /* @nv:ov-free-b */
+    if (how && !strcmp(how, "flush"))
+        OK(RtlFlushNonVolatileMemory(a, base, 32768, 0));
+    OK(RtlFreeNonVolatileToken(a)); /* @nv:ov-free-a */
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1332,6 +1820,17 @@ static const struct {
     {"extremes-sum", s_extremes_sum},
     {"remake-dir", s_remake_dir},
     {"chdir", s_chdir},
+    {"jump-out", s_jump_out},
+    {"cancel", s_cancel},
+    {"onstack", s_onstack},
+    {"overflow", s_overflow},
+    {"quick-exit", s_quick_exit},
+    {"exec-fail-clean", s_exec_fail_clean},
+    {"exit-group", s_exit_group},
+    {"overlap", s_overlap},
+    {"fork-inflight", s_fork_inflight},
+    {"fork-own", s_fork_own},
+    {"exec-fail-threads", s_exec_fail_threads},
 };
 
 int main(int argc, char **argv)

@@ -5,8 +5,9 @@
 # report's "end" says which (the exit status of exit, _exit and a return from main).
 . "$top_srcdir/tests/e2e/lib.sh"
 ulimit -c 0
-# Under ASan, its own fault handlers would take these signals over.
-ASAN_OPTIONS="$ASAN_OPTIONS:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0"
+# Under ASan, its own fault handlers would take these signals over, and its own
+# alternate signal stack would be the program's.
+ASAN_OPTIONS="$ASAN_OPTIONS:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0:use_sigaltstack=0"
 export ASAN_OPTIONS
 ALL=
 
@@ -105,6 +106,30 @@ for c in exit:3:3 return:5:5 _exit:7:7 _Exit:6:6 return:0:0 exit:300:44; do
     ended exit $code
 done
 
+# quick_exit (whose _exit is the C library's own) and syscall(SYS_exit_group): the
+# report, with the status; the program's at_quick_exit handler runs first, and what it
+# wrote is reported.
+for st in 9 0 265; do
+    grun quick-exit SCENARIO_STATUS=$st
+    common "quick_exit($st)" $((st & 255))
+    WHAT="quick_exit($st)"
+    ended exit $((st & 255))
+done
+grun quick-exit SCENARIO_STATUS=4 SCENARIO_ATEXIT=1
+[ "$RC" -eq 4 ]
+ok $? "quick_exit(4) with an at_quick_exit handler: exit status 4 (got $RC)"
+grep -qx "program at_quick_exit handler" "$OUT/stdout"
+ok $? "quick_exit: the program's at_quick_exit handler ran"
+expect unflushed-write +512 8 512 quick-write
+expect unflushed-write +64 16 64 end-write
+expect_count 3
+WHAT="quick_exit(4) with an at_quick_exit handler"
+ended exit 4
+grun exit-group SCENARIO_STATUS=12
+common "syscall(SYS_exit_group, 12)" 12
+WHAT="syscall(SYS_exit_group, 12)"
+ended exit 12
+
 # The status handler runs after the program's own exit handlers and before the
 # destructors (ours writes the report): the program's handler and destructor still
 # run, in their order, what its handler wrote is reported, and the status is there.
@@ -125,6 +150,17 @@ for c in TERM:15 INT:2 HUP:1 QUIT:3 USR1:10 ALRM:14 PIPE:13; do
     stop ${c%:*}
     common "SIG${c%:*} from outside" $((128 + ${c#*:}))
     ended signal ${c#*:} SIG${c%:*}
+done
+
+# Every other signal whose default action ends the process, by number (dash knows
+# no SIGSTKFLT): SIGSTKFLT, SIGVTALRM, SIGPROF, SIGIO, SIGPWR and the real-time ones
+# (glibc's SIGRTMIN is 34; 32 and 33 are its own), 64 the last bit of the deferred set.
+for c in 16:SIGSTKFLT 26:SIGVTALRM 27:SIGPROF 29:SIGIO 30:SIGPWR 34:SIGRTMIN 35:SIGRTMIN+1 \
+    49:SIGRTMIN+15 50:SIGRTMAX-14 63:SIGRTMAX-1 64:SIGRTMAX; do
+    start die SCENARIO_DEFAULT=1
+    stop ${c%:*}
+    common "${c#*:} from outside" $((128 + ${c%:*}))
+    ended signal ${c%:*} ${c#*:}
 done
 
 # A disposition inherited as ignored stays ignored (sh starts background jobs with
@@ -159,6 +195,72 @@ for how in abort assert; do
     grep -qx handled "$OUT/stdout"
     ok $? "$how: the program's SIGABRT handler ran"
     ended signal 6 SIGABRT
+done
+
+# A SIGSEGV handler jumps out of an API call whose Source faulted: the calls after it
+# on that thread are checked (exact finding), and SIGTERM still ends the program,
+# with the report -- by every jump there is, from a handler on the program's own
+# alternate stack, and by a jump nvcheck does not see (libc's own siglongjmp), found
+# out at the next call from the frame the faulting call was made from.
+for j in siglongjmp longjmp _longjmp chk setcontext siglongjmp:onstack direct; do
+    how=${j%:*} extra=
+    [ "$how" = "$j" ] || extra=SCENARIO_ONSTACK=1
+    if [ "$how" = setcontext ] && [ -n "$NV_ASAN_RUNTIME$NV_TSAN_RUNTIME" ]; then
+        # The sanitizers do not follow setcontext out of a handler (the abandoned
+        # frames stay poisoned): they would report the program, with or without us.
+        for i in 1 2 3 4 5; do skip "setcontext out of a faulting call: not under a sanitizer"; done
+        continue
+    fi
+    start jump-out SCENARIO_JUMP=$how $extra
+    stop TERM
+    WHAT="$j out of a faulting call"
+    [ "$RC" -eq 143 ]
+    ok $? "$WHAT, then SIGTERM: killed by it (status $RC)"
+    expect unflushed-write +512 24 512 after-jump
+    expect leaked-token +0 65536 0 get
+    expect_count 2
+    ended signal 15 SIGTERM
+done
+
+# Alternate signal stacks: the program sees exactly its own (none, or the one it set),
+# and a handler asking for SA_ONSTACK that uses 256 KiB of stack runs where it would
+# natively -- on the interrupted stack when there is no alternate stack, on main and
+# on a thread that used the API, or on the program's own.
+if [ -n "$NV_TSAN_RUNTIME" ]; then
+    # TSan runs a handler later, from its own code, on a stack of its choosing.
+    for i in $(seq 13); do skip "onstack: not under TSan (it moves handlers)"; done
+else
+    grun onstack SCENARIO_ALT=own
+    [ "$RC" -eq 0 ]
+    ok $? "onstack: exit status 0 (got $RC)"
+    for line in "altstack none" "handler on the main stack" "thread altstack none" \
+        "thread handler on its stack" "before own: none" "own altstack as set" \
+        "handler on its own altstack" "disabled: was own, now none" "tiny: ENOMEM" \
+        "after tiny none"; do
+        grep -qx "$line" "$OUT/stdout"
+        ok $? "onstack: $line"
+    done
+    expect unflushed-write +64 16 64 end-write
+    expect_count 2
+fi
+
+# A stack overflow: the report, and death by SIGSEGV -- on main, on a thread that used
+# the API, and with a SIGSEGV handler asking for SA_ONSTACK but no alternate stack
+# (natively the kernel cannot run it and the process dies all the same).
+for c in main: thread:SCENARIO_THREAD=1 main-handler:SCENARIO_HANDLER=onstack \
+    thread-handler:SCENARIO_THREAD=1:SCENARIO_HANDLER=onstack; do
+    what=${c%%:*} vars=$(echo "${c#*:}" | tr : ' ')
+    case $what in *handler) if [ -n "$NV_TSAN_RUNTIME" ]; then
+        for i in $(seq 7); do skip "stack overflow ($what): not under TSan (it wraps handlers)"; done
+        continue
+    fi ;; esac
+    # shellcheck disable=SC2086
+    grun overflow $vars
+    common "stack overflow ($what)" 139
+    ended signal 11 SIGSEGV
+    grep -q "handler ran" "$OUT/stdout"
+    [ $? -ne 0 ]
+    ok $? "stack overflow ($what): no handler ran"
 done
 
 # What the program sees of its dispositions: its own, never nvcheck's.

@@ -118,6 +118,8 @@ NTSTATUS call_get(struct caller *x, uintptr_t buf, size_t size, int out_null, st
     call_sync(); /* the token is needed now */
     o.got = q.op[0].got;
     *tk = (struct mtok){(uintptr_t)h, buf, size, o.got == STATUS_SUCCESS};
+    if (tk->live)
+        model_issued(tk);
     return want;
 }
 

@@ -9,6 +9,9 @@
  * either one's drain and by no third thread's. Slow (every call walks its bytes) and
  * obviously right is the point; the engine is the fast one.
  *
+ * A token's free sweeps the bytes of its region that no other live token's region
+ * covers (an overlapping token still covering them may yet flush them).
+ *
  * Argument checks are in checks.c, findings and their merging in mfind.c: together
  * they predict the finding list of a raw report exactly.
  */
@@ -49,6 +52,8 @@ static struct {
     struct area cur;
     struct leak *leaks;
     size_t nleaks, capleaks;
+    struct mtok *live; /* the tokens live now */
+    size_t nlive, caplive;
 } m;
 
 static void *xcalloc(size_t n, size_t size)
@@ -218,6 +223,28 @@ NTSTATUS model_get(int t, uintptr_t buf, size_t size, int out_is_null)
     return mf_check_get(buf, size, out_is_null);
 }
 
+void model_issued(const struct mtok *tk)
+{
+    if (m.nlive == m.caplive) {
+        m.caplive = m.caplive ? 2 * m.caplive : 16;
+        m.live = realloc(m.live, m.caplive * sizeof *m.live);
+        if (!m.live)
+            exit(99);
+    }
+    m.live[m.nlive++] = *tk;
+}
+
+/* covered -- some live token's region holds address a. */
+static int covered(uintptr_t a)
+{
+    for (size_t k = 0; k < m.nlive; k++)
+        if (a >= m.live[k].base && a - m.live[k].base < m.live[k].size)
+            return 1;
+    return 0;
+}
+
+/* A freed token's region is swept where no other live token's region covers it: the
+ * bytes there wait for the token that still covers them. */
 NTSTATUS model_free(int t, uintptr_t tok, struct mtok *tk)
 {
     (void)t;
@@ -225,7 +252,20 @@ NTSTATUS model_free(int t, uintptr_t tok, struct mtok *tk)
     if (st != STATUS_SUCCESS)
         return st;
     tk->live = 0;
-    sweep(&m.cur, tk->base, tk->base + tk->size, S_free, tk);
+    for (size_t k = 0; k < m.nlive; k++)
+        if (m.live[k].handle == tk->handle)
+            m.live[k] = m.live[--m.nlive];
+    for (uintptr_t a = tk->base, e = tk->base + tk->size; a < e;) {
+        if (covered(a)) {
+            a++;
+            continue;
+        }
+        uintptr_t b = a + 1;
+        while (b < e && !covered(b))
+            b++;
+        sweep(&m.cur, a, b, S_free, tk);
+        a = b;
+    }
     return st;
 }
 
@@ -349,5 +389,6 @@ void model_exit(void)
     }
     free(m.leaks);
     free(m.cur.b);
+    free(m.live);
     memset(&m, 0, sizeof m);
 }

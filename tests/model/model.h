@@ -62,6 +62,8 @@ void model_seq_end(const struct mtok *leaked);
  * it is (NULL: never issued). */
 NTSTATUS model_get(int t, uintptr_t buf, size_t size, int out_is_null);
 NTSTATUS model_free(int t, uintptr_t tok, struct mtok *tk);
+/* model_issued -- tk was issued (live from now on, until model_free). */
+void model_issued(const struct mtok *tk);
 NTSTATUS model_store(int t, int fill, uintptr_t tok, const struct mtok *tk, uintptr_t dst,
                      uintptr_t src, size_t n, ULONG flags);
 NTSTATUS model_flush(int t, uintptr_t tok, const struct mtok *tk, uintptr_t buf, size_t n,

@@ -514,6 +514,46 @@ static void test_clear(void)
     nve_findings_delete(fs);
 }
 
+/* ---- mark and roll back (a failed exec takes back what its report added) ---- */
+
+static void test_rollback(void)
+{
+    struct nve_findings *fs = nve_findings_new(3);
+    struct nve_findings_mark m;
+    struct nve_findings_totals t;
+    struct nve_occurrence a = occ(NV_K_OVERWRITTEN_UNFLUSHED, 1, 0x10, 8);
+    struct nve_occurrence b = occ(NV_K_UNFLUSHED_WRITE, 2, 0x20, 16);
+    nve_findings_add(fs, &a);
+    nve_findings_add(fs, &a);
+    nve_findings_mark(fs, &m);
+    nve_findings_add(fs, &a); /* merged into one from before the mark */
+    nve_findings_add(fs, &b);
+    for (uint32_t i = 3; i < 6; i++) { /* one more fits (the cap is 3), two are dropped */
+        struct nve_occurrence o = occ(NV_K_LEAKED_TOKEN, i, 0x100 * i, 64);
+        nve_findings_add(fs, &o);
+    }
+    is_u(gather(fs), 3, "rollback: three findings before it (the cap)");
+    nve_findings_totals(fs, &t);
+    is_u(t.dropped[NV_K_LEAKED_TOKEN], 2, "rollback: two occurrences dropped before it");
+    nve_findings_rollback(fs, &m);
+    is_u(gather(fs), 1, "rollback: only the finding from before the mark");
+    is_u(seen[0].first.key.stack, 1, "rollback: that one");
+    is_u(seen[0].count, 2, "rollback: its count as at the mark");
+    is_u(seen[0].bytes, 16, "rollback: its bytes as at the mark");
+    is_u(seen[0].nranges, 2, "rollback: its ranges as at the mark");
+    nve_findings_totals(fs, &t);
+    is_u(t.dropped[NV_K_LEAKED_TOKEN], 0, "rollback: the drops since the mark are gone");
+    is_u(t.errors + t.warnings, 1, "rollback: one finding in the totals");
+    nve_findings_add(fs, &b);
+    nve_findings_add(fs, &b);
+    is_u(gather(fs), 2, "after rollback: a new finding again, with room under the cap");
+    is_u(seen[1].count, 2, "after rollback: counted afresh");
+    nve_findings_mark(fs, &m);
+    nve_findings_rollback(fs, &m);
+    is_u(gather(fs), 2, "a rollback to a mark just made changes nothing");
+    nve_findings_delete(fs);
+}
+
 /* ---- an occurrence of no known kind ---- */
 
 static void test_bad_kind(void)
@@ -868,6 +908,7 @@ int main(void)
     test_totals();
     test_order();
     test_clear();
+    test_rollback();
     test_bad_kind();
     test_locks();
     test_extremes();
